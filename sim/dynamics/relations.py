@@ -1,0 +1,112 @@
+"""Trust, confidence, joint improvement and culture: how partnerships change week to week."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.config import CultureConfig, ImprovementConfig, TrustConfig
+
+
+def conflicts(failure: np.ndarray, culture_distance: np.ndarray, interacted: np.ndarray,
+              p: TrustConfig, rng: np.random.Generator) -> np.ndarray:
+    """Which partnerships have a conflict this week (bool, E).
+
+    Failed handoffs cause conflicts, more often between dissimilar cultures.
+
+    Args:
+        failure: share of the partnership's handoffs that failed this week, 0-1 (E).
+        culture_distance: 1 - culture similarity, 0-1 (E).
+        interacted: whether the partners dealt with each other this week (E).
+    """
+    prob = p.conflict_rate * failure * (1.0 + p.culture_conflict * culture_distance)
+    return interacted & (rng.random(len(failure)) < np.minimum(prob, 1.0))
+
+
+def update_trust(trust: np.ndarray, good: np.ndarray, conflict: np.ndarray,
+                 interacted: np.ndarray, formality: np.ndarray, baseline: np.ndarray,
+                 maintained: bool, p: TrustConfig) -> np.ndarray:
+    """New trust (E, 2) after a week's experience.
+
+    Gains are small and proportional to the gap to full trust; a conflict costs a
+    large share of trust at once [S93], less where a contract clarifies roles;
+    without interaction trust decays towards the holder's baseline [VH03], and
+    faster when partnerships are not maintained.
+
+    Args:
+        trust: (E, 2) each side's trust in the other, 0-1.
+        good: (E, 2) share of good experience each side had of the other, 0-1.
+        conflict: (E,) a conflict this week; interacted: (E,) any dealings this week.
+        formality: (E,) contract formality, 0-1; baseline: (E, 2) holders' generalised trust.
+    """
+    gained = trust + p.gain * good * (1.0 - trust)
+    damage = p.loss * (1.0 - p.contract_softening * formality)
+    after = np.where(conflict[:, None], gained * (1.0 - damage[:, None]), gained)
+    idle = ~interacted[:, None]
+    decayed = np.where(idle & (after > baseline), after - p.decay * (after - baseline), after)
+    if not maintained:
+        decayed = decayed * (1.0 - p.neglect_decay)
+    return np.clip(decayed, 0.0, 1.0)
+
+
+def update_confidence(confidence: np.ndarray, observed: np.ndarray, seen: np.ndarray,
+                      maturity: np.ndarray, noise: float, rate: float,
+                      rng: np.random.Generator) -> np.ndarray:
+    """Confidence follows observed reliability, as noisily and slowly as data maturity allows.
+
+    Args:
+        confidence: (k,) current evidence-based estimates, 0-1.
+        observed: (k,) true on-time share this week; seen: (k,) whether there was anything
+            to observe; maturity: (k,) the holder's data maturity, 0-1.
+        noise: observation sd at zero maturity; rate: learning rate at full maturity.
+    """
+    signal = observed + rng.normal(0.0, 1.0, len(observed)) * noise * (1.0 - maturity)
+    step = rate * (0.2 + 0.8 * maturity)
+    new = confidence + np.where(seen, step * (np.clip(signal, 0.0, 1.0) - confidence), 0.0)
+    return np.clip(new, 0.0, 1.0)
+
+
+def alignment(priorities: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Overlap of two providers' priority weights (each sums to 1): 0 disjoint, 1 identical."""
+    return np.minimum(priorities[a], priorities[b]).sum(axis=1)
+
+
+def improvement(progress: np.ndarray, align: np.ndarray, goals: np.ndarray,
+                mean_trust: np.ndarray, mean_faith: np.ndarray, complexity: np.ndarray,
+                p: ImprovementConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Joint improvement progress; returns new progress and milestones reached (E).
+
+    Progress per week is faster with aligned priorities and agreed milestones
+    [M23 ambition], with trust and faith, and slower with complexity (0-1).
+    """
+    goals_factor = np.where(goals, 1.0, p.no_goals_factor)
+    rate = p.progress_rate * align * goals_factor * mean_trust * mean_faith \
+        * np.clip(1.0 - complexity, 0.0, 1.0)
+    total = progress + rate
+    milestones = np.floor(total)
+    return total - milestones, milestones
+
+
+def share_practice(quality: np.ndarray, a: np.ndarray, b: np.ndarray, milestones: np.ndarray,
+                   rate: float) -> np.ndarray:
+    """Best-practice sharing: at each milestone the weaker partner closes part of the gap."""
+    gap = quality[b] - quality[a]
+    step = np.minimum(rate * milestones, 1.0) * np.abs(gap)
+    n = len(quality)
+    up_a = np.bincount(a, np.where(gap > 0, step, 0.0), minlength=n)
+    up_b = np.bincount(b, np.where(gap < 0, step, 0.0), minlength=n)
+    degree = np.maximum(np.bincount(a, milestones > 0, minlength=n)
+                        + np.bincount(b, milestones > 0, minlength=n), 1)
+    # several partners at once: move towards their average, never past the best of them
+    return np.clip(quality + (up_a + up_b) / degree, 0.0, 1.0)
+
+
+def converge_culture(culture: np.ndarray, a: np.ndarray, b: np.ndarray,
+                     intensity: np.ndarray, p: CultureConfig) -> np.ndarray:
+    """Interacting partners' cultures drift towards each other [Ax97]."""
+    n, d = culture.shape
+    pull = p.convergence_rate * intensity[:, None] * (culture[b] - culture[a])
+    delta = np.zeros_like(culture)
+    for dim in range(d):  # a handful of culture dimensions, not agents
+        delta[:, dim] = (np.bincount(a, pull[:, dim], minlength=n)
+                         - np.bincount(b, pull[:, dim], minlength=n))
+    return np.clip(culture + delta, 0.0, 1.0)

@@ -1,0 +1,403 @@
+"""CollaborationModel: providers as Mesa agents, their state in arrays, one step per week.
+
+The model owns one row per provider (:class:`ProviderState`) and one row per
+partnership (:class:`~sim.partnerships.Partnerships`). Each weekly step applies
+the mechanisms of ``sim.dynamics`` as whole-array operations, in the order of
+MODEL.md, and Mesa's DataCollector records the outcome columns. Providers are
+also Mesa agents (:class:`~sim.agents.Provider`) that read their own row, so
+AgentSet queries and visualisation see ordinary agents.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mesa
+import numpy as np
+
+from sim import outcomes
+from sim.agents import Provider
+from sim.config import SimConfig
+from sim.dynamics import aid, belief, flows, handoffs, paperwork, relations, workforce
+from sim.geography import handoff_routes, partner_candidates
+from sim.kinds import BLOCKING, LINKED, N_KINDS, PATHWAYS, PRODUCTIVITY, SOCIAL_CARE
+from sim.partnerships import Partnerships
+from sim.regimes import STATUS_QUO, end_partnerships, form_partnerships, switch_regime
+from sim.system import ProviderTable, build_system
+
+CULTURE_DIMENSIONS = 4  # clan, adhocracy, market, hierarchy (Competing Values Framework)
+PRIORITY_AREAS = 4  # discharge, urgent care, prevention, mental health
+
+
+@dataclass
+class ProviderState:
+    """One row per provider. Units: FTE for staff, episodes for patients, 0-1 for shares."""
+
+    kind: np.ndarray
+    area: np.ndarray
+    xy: np.ndarray  # (N, 2) km
+    funded: np.ndarray  # funded posts, FTE
+    staff: np.ndarray  # staff in post, FTE
+    demand_base: np.ndarray  # mean external episodes/week
+    intake_share: np.ndarray  # share of capacity open to handoffs from other providers
+    backlog: np.ndarray  # episodes waiting to be served
+    culture: np.ndarray  # (N, 4) position on the Competing Values Framework, 0-1
+    priorities: np.ndarray  # (N, 4) weights over improvement areas, sum 1
+    enthusiasm: np.ndarray  # leaders' belief that collaboration will work
+    realism: np.ndarray  # leaders' acknowledgement of workforce shortages
+    faith: np.ndarray  # staff faith in collaboration
+    maturity: np.ndarray  # data maturity
+    quality: np.ndarray  # quality of practice
+    base_trust: np.ndarray  # generalised trust towards a new partner
+    admin_share: np.ndarray  # share of staff time on collaboration paperwork
+    pressure: np.ndarray  # workload / capacity last week
+    overload: np.ndarray  # remembered overload, max(0, pressure - 1)
+    experience: np.ndarray  # recent share of own handoffs completed on time
+    autonomy_loss: np.ndarray  # value of chosen partnerships lost to a mandate
+    capacity: np.ndarray  # episodes/week last week
+    aid_in: np.ndarray  # useful FTE borrowed last week
+    aid_out: np.ndarray  # FTE lent last week
+
+
+class CollaborationModel(mesa.Model):
+    """Healthcare providers collaborating (or not) under a policy regime, week by week.
+
+    Args:
+        config: the scenario (a validated :class:`~sim.config.SimConfig`).
+        rng: seed of the run (int or ``numpy.random.SeedSequence``); defaults to
+            ``config.seed``. The geography uses its own stream, so that scenarios
+            compared with the same seed share one map.
+        table: an already built provider population (otherwise built from config).
+    """
+
+    def __init__(self, config: SimConfig | None = None, rng: int | np.random.SeedSequence |
+                 None = None, table: ProviderTable | None = None) -> None:
+        config = config or SimConfig()
+        seed = config.seed if rng is None else rng
+        root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+        layout_seq, dynamics_seq = root.spawn(2)
+        super().__init__(rng=dynamics_seq)
+        self.config = config
+        layout_rng = np.random.default_rng(
+            layout_seq if config.system.layout_seed is None else config.system.layout_seed)
+        self.table = table if table is not None else build_system(config.system, layout_rng)
+        self.n_providers = self.table.n
+        if self.n_providers == 0:
+            raise ValueError("the provider system is empty")
+        self.week = -config.time.burn_in_weeks
+        self.regime = STATUS_QUO
+        self.switched = False
+        self.partnerships_at_switch = 0
+        self.state = self._initial_state()
+        self._build_neighbourhoods()
+        self.partnerships = Partnerships(self.n_providers, capacity=4 * self.n_providers)
+        self.degree = np.zeros(self.n_providers, dtype=np.int64)
+        self._init_accounts()
+        for index in range(self.n_providers):
+            Provider(self, index)
+        self.datacollector = mesa.DataCollector(
+            model_reporters={name: name for name in ("week", *outcomes.COLUMNS)})
+
+    # ------------------------------------------------------------------ set-up
+    def _initial_state(self) -> ProviderState:
+        cfg, t, rng = self.config, self.table, self.rng
+        n = t.n
+        kind = t.kind.astype(np.int64)
+        funded = t.size.astype(np.float64)
+        lead, ctx = cfg.leadership, cfg.context
+
+        def around(mean: float, sd: float, size: int | tuple = n) -> np.ndarray:
+            return np.clip(rng.normal(mean, sd, size), 0.0, 1.0)
+
+        # Cultures: each area has its own mean, NHS and social care differ within it,
+        # providers scatter around that [M23 culture] (assumption on the structure).
+        n_areas = int(t.area.max()) + 1
+        area_mean = rng.uniform(0.3, 0.7, (n_areas, CULTURE_DIMENSIONS))
+        sector_shift = rng.normal(0.0, ctx.culture_spread, (n_areas, 2, CULTURE_DIMENSIONS))
+        culture = np.clip(area_mean[t.area] + sector_shift[t.area, SOCIAL_CARE[kind].astype(int)]
+                          + rng.normal(0.0, ctx.culture_spread, (n, CULTURE_DIMENSIONS)), 0, 1)
+        capacity_full = funded * PRODUCTIVITY[kind]
+        staff = funded * (1.0 - cfg.workforce.initial_vacancy)
+        demand_base, inflow = self._expected_flows(kind, t.area, capacity_full, ctx.demand_ratio)
+        return ProviderState(
+            kind=kind, area=t.area.astype(np.int64), xy=np.column_stack([t.x, t.y]),
+            funded=funded, staff=staff, demand_base=demand_base,
+            intake_share=cfg.handoffs.intake_margin * inflow / capacity_full,
+            backlog=np.zeros(n),
+            culture=culture,
+            priorities=rng.dirichlet(np.full(PRIORITY_AREAS, ctx.priority_concentration), n),
+            enthusiasm=around(lead.enthusiasm, lead.spread),
+            realism=around(lead.realism, lead.spread),
+            faith=around(0.5, 0.1),
+            maturity=np.full(n, cfg.monitoring.initial_maturity),
+            quality=around(0.6, ctx.initial_quality_spread),
+            base_trust=around(ctx.initial_trust, ctx.trust_spread),
+            admin_share=np.zeros(n), pressure=np.full(n, ctx.demand_ratio),
+            overload=np.zeros(n), experience=np.full(n, 0.5), autonomy_loss=np.zeros(n),
+            capacity=capacity_full * (1.0 - cfg.workforce.initial_vacancy),
+            aid_in=np.zeros(n), aid_out=np.zeros(n),
+        )
+
+    @staticmethod
+    def _expected_flows(kind: np.ndarray, area: np.ndarray, capacity_full: np.ndarray,
+                        ratio: float) -> tuple[np.ndarray, np.ndarray]:
+        """External demand and expected handoff inflow (episodes/week) of each provider.
+
+        External demand is set so that external plus expected handoff inflow is ``ratio``
+        of full capacity (assumption: the system is sized for its flows).
+
+        Expected inflow to each kind in an area is the pathway share of what that area's
+        other providers serve, divided among receivers in proportion to capacity; at
+        least 10% of each provider's demand is external.
+        """
+        n_areas = int(area.max()) + 1
+        served = ratio * capacity_full
+        outflow = np.zeros((n_areas, N_KINDS))
+        np.add.at(outflow, area, served[:, None] * PATHWAYS[kind])
+        cap_by = np.zeros((n_areas, N_KINDS))
+        np.add.at(cap_by, (area, kind), capacity_full)
+        inflow = outflow[area, kind] * capacity_full / np.maximum(cap_by[area, kind], 1e-9)
+        return np.maximum(served - inflow, 0.1 * served), inflow
+
+    def _build_neighbourhoods(self) -> None:
+        st, cfg = self.state, self.config
+        full = st.funded * PRODUCTIVITY[st.kind] * cfg.context.demand_ratio
+        self.routes = handoff_routes(st.kind, st.xy, full, st.intake_share * full,
+                                     cfg.handoffs.adhoc_neighbours)
+        self.route_of = np.full((self.n_providers, N_KINDS), -1, dtype=np.int64)
+        self.route_of[self.routes.sender, self.routes.kind] = np.arange(len(self.routes.sender))
+        self.delayed = np.zeros(len(self.routes.sender))  # episodes waiting per route group
+        per_kind = cfg.partnerships.candidates
+        self.candidates = partner_candidates(st.kind, st.xy, per_kind)
+        ok = self.candidates >= 0
+        j = np.where(ok, self.candidates, 0)
+        i = np.broadcast_to(np.arange(self.n_providers)[:, None], j.shape)
+        volume = PATHWAYS[st.kind[i], st.kind[j]] + PATHWAYS[st.kind[j], st.kind[i]]
+        dist = handoffs.distance_km(st.xy, i, j)
+        self.candidate_weights = np.where(
+            ok & LINKED[st.kind[i], st.kind[j]],
+            volume * np.exp(-dist / cfg.partnerships.value_distance_km), 0.0)
+        self.intake_history = np.zeros((cfg.monitoring.max_lag_weeks + 1, self.n_providers))
+
+    def _init_accounts(self) -> None:
+        """Running totals for conservation checks and rolling turnover."""
+        self.patients_arrived = float(self.state.backlog.sum())
+        self.patients_left = 0.0
+        self.leavers_window = np.zeros((52, 2))  # leavers (FTE) by sector, last 52 weeks
+        self.staff_window = np.zeros((52, 2))
+        for name in outcomes.COLUMNS:
+            setattr(self, name, 0.0)
+
+    # ------------------------------------------------------------------ the week
+    def step(self) -> None:
+        """Advance one week: every mechanism once, in MODEL.md's order, then record outcomes."""
+        if self.week >= 0 and not self.switched:
+            self.regime = self.config.regime
+            switch_regime(self, self.regime)
+            self.switched = True
+        st, ps, cfg, rng, regime = self.state, self.partnerships, self.config, self.rng, \
+            self.regime
+        senders, receivers = ps.directed()
+        trust_dir = np.concatenate([ps.trust[:, 0], ps.trust[:, 1]])
+        formality_dir = np.concatenate([ps.formality, ps.formality])
+
+        # 3. Mutual aid, planned on last week's pressure.
+        if regime.maintain:
+            st.aid_out, st.aid_in, lent = aid.mutual_aid(
+                senders, receivers, trust_dir, formality_dir, st.kind, st.staff, st.pressure,
+                cfg.aid)
+        else:
+            st.aid_out, st.aid_in, lent = np.zeros(self.n_providers), np.zeros(
+                self.n_providers), np.zeros(len(senders))
+
+        # 1. Demand and capacity.
+        arrivals = flows.weekly_demand(st.demand_base, self.week + cfg.time.burn_in_weeks,
+                                       cfg.context.seasonality, cfg.context.demand_growth, rng)
+        st.backlog = st.backlog + arrivals
+        delayed_by_provider = np.bincount(self.routes.sender, self.delayed,
+                                          minlength=self.n_providers)
+        st.capacity = flows.capacity(st.staff, PRODUCTIVITY[st.kind], st.admin_share,
+                                     st.aid_in, st.aid_out, BLOCKING[st.kind] * delayed_by_provider)
+        served, reneged, st.backlog, st.pressure = flows.serve(
+            st.backlog, st.capacity, cfg.handoffs.renege_rate)
+
+        # 2. Handoffs along care pathways.
+        new = served[self.routes.sender] * self.routes.share
+        offered = self.delayed + new
+        # Intake for handoffs shrinks as the receiver's own workload rises.
+        intake = st.intake_share * st.capacity * np.clip(1.25 - 0.25 * st.pressure, 0.25, 1.0)
+        res = self._route(offered, intake, senders, receivers, trust_dir, formality_dir, rng)
+        waiting = offered - res.transferred
+        resolved = waiting * cfg.handoffs.delay_resolution
+        self.delayed = waiting - resolved
+        st.backlog = st.backlog + res.inbound
+        self.patients_arrived += float(arrivals.sum())
+        self.patients_left += float(reneged.sum() + resolved.sum() + served.sum() - new.sum())
+        success_group = np.divide(res.transferred, offered, out=np.zeros_like(offered),
+                                  where=offered > 0)
+        own_success = np.divide(
+            np.bincount(self.routes.sender, res.transferred, minlength=self.n_providers),
+            np.bincount(self.routes.sender, offered, minlength=self.n_providers),
+            out=np.full(self.n_providers, np.nan),
+            where=np.bincount(self.routes.sender, offered, minlength=self.n_providers) > 0)
+        st.experience = np.where(np.isnan(own_success), st.experience,
+                                 0.9 * st.experience + 0.1 * np.nan_to_num(own_success))
+
+        # 4. Workforce.
+        st.overload = workforce.overload_memory(st.overload, st.pressure,
+                                                cfg.workforce.overload_memory_weeks)
+        social = SOCIAL_CARE[st.kind]
+        wf = cfg.workforce
+        leave = workforce.leave_rate(np.where(social, wf.turnover_social_care, wf.turnover_nhs),
+                                     st.overload, st.faith, wf)
+        st.staff, leavers, _ = workforce.update_staff(
+            st.staff, st.funded, leave,
+            np.where(social, wf.fill_rate_social_care, wf.fill_rate_nhs), wf.labour_supply)
+        self.leavers_window = np.roll(self.leavers_window, 1, axis=0)
+        self.staff_window = np.roll(self.staff_window, 1, axis=0)
+        self.leavers_window[0] = [leavers[~social].sum(), leavers[social].sum()]
+        self.staff_window[0] = [st.staff[~social].sum(), st.staff[social].sum()]
+
+        # 5-7, 9. Improvement, trust and confidence, culture: on partnerships.
+        interactions = self._partnership_week(res, lent) if len(ps) else 0.0
+
+        # 6. Paperwork (sets next week's admin share).
+        building = cfg.monitoring.build_cost * np.maximum(self._maturity_target() - st.maturity,
+                                                          0.0)
+        if len(ps):
+            sim = handoffs.similarity(st.culture, ps.a, ps.b)
+            cost = paperwork.partnership_cost(ps.formality, sim, regime.reporting_fte,
+                                              cfg.paperwork)
+        else:
+            cost = np.zeros(0)
+        st.admin_share, self.degree = paperwork.admin_share(ps.a, ps.b, cost, st.staff, building,
+                                                            cfg.paperwork)
+
+        # 8. Faith.
+        target = belief.faith_target(st.enthusiasm, st.realism, st.experience, st.overload,
+                                     st.admin_share, st.autonomy_loss, cfg.faith)
+        st.faith = belief.update_faith(st.faith, target, cfg.faith.rate)
+        st.autonomy_loss = st.autonomy_loss * np.exp(-1.0 / cfg.faith.crowding_recovery_weeks)
+
+        # Monitoring investment builds data maturity slowly [HF17: data are hard to get].
+        st.maturity = st.maturity + cfg.monitoring.build_rate * (self._maturity_target()
+                                                                 - st.maturity)
+
+        # 10. Forming and ending partnerships under the regime in force.
+        end_partnerships(self, regime)
+        form_partnerships(self, regime)
+        self.degree = ps.degree()
+
+        outcomes.record_week(self, new, success_group, reneged, arrivals + res.inbound,
+                             interactions)
+        self.datacollector.collect(self)
+        self.week += 1
+
+    def _maturity_target(self) -> float:
+        mon = self.config.monitoring
+        return mon.target_maturity if self.switched else mon.initial_maturity
+
+    def _route(self, offered, intake, senders, receivers, trust_dir, formality_dir, rng):
+        """Route handoffs, with each sender seeing receivers' intake as its data allow."""
+        st, mon = self.state, self.config.monitoring
+        self.intake_history = np.roll(self.intake_history, 1, axis=0)
+        self.intake_history[0] = intake
+        lag = np.rint((1.0 - st.maturity) * mon.max_lag_weeks).astype(np.int64)
+        sigma = mon.noise * (1.0 - st.maturity)
+
+        def observed(sender: np.ndarray, receiver: np.ndarray) -> np.ndarray:
+            seen = self.intake_history[lag[sender], receiver]
+            s = sigma[sender]
+            return seen * np.exp(s * rng.standard_normal(sender.shape) - 0.5 * s * s)
+
+        r = self.routes
+        obs_adhoc = observed(r.sender[r.pair_group], r.pair_receiver)
+        edge_group = self.route_of[senders, st.kind[receivers]]
+        confidence_dir = np.concatenate([self.partnerships.confidence[:, 0],
+                                         self.partnerships.confidence[:, 1]])
+        reliance = (1.0 - formality_dir) * trust_dir + formality_dir * confidence_dir
+        return handoffs.route_handoffs(
+            offered, r.sender, r.pair_group, r.pair_receiver, edge_group, receivers, reliance,
+            formality_dir, obs_adhoc, observed(senders, receivers), intake, st.culture, st.xy,
+            self.config.handoffs)
+
+    def _partnership_week(self, res: handoffs.HandoffResult, lent: np.ndarray) -> float:
+        """Improvement, trust, confidence and culture on every partnership; returns interactions."""
+        st, ps, cfg, rng = self.state, self.partnerships, self.config, self.rng
+        e = len(ps)
+        a, b = ps.a, ps.b
+        flow = res.edge_flow.reshape(2, e).T  # column 0: a→b, column 1: b→a
+        success = res.edge_success.reshape(2, e).T
+        lent2 = lent.reshape(2, e).T  # column 0: a lends to b
+        has_flow = flow > 1e-9
+        helped = lent2[:, ::-1] > 1e-9  # column 0: a was helped by b
+
+        # Improvement and best-practice sharing [M23 ambition, AG08 small wins].
+        align = relations.alignment(st.priorities, a, b)
+        complexity = 0.5 * (st.admin_share[a] + st.admin_share[b]) / cfg.paperwork.max_share
+        ps.progress[:], milestones = relations.improvement(
+            ps.progress, align, ps.goals, ps.trust.mean(axis=1),
+            0.5 * (st.faith[a] + st.faith[b]), complexity, cfg.improvement)
+        st.quality = relations.share_practice(st.quality, a, b, milestones,
+                                              cfg.improvement.sharing_rate)
+
+        # Trust: experience of handoffs and aid, conflicts, decay [S93, VH03].
+        interacted = has_flow.any(axis=1) | helped.any(axis=1) | (milestones > 0)
+        total_flow = flow.sum(axis=1)
+        failure = np.divide((flow * (1.0 - success)).sum(axis=1), total_flow,
+                            out=np.zeros(e), where=total_flow > 1e-9)
+        sim = handoffs.similarity(st.culture, a, b)
+        conflict = relations.conflicts(failure, 1.0 - sim, interacted, cfg.trust, rng)
+        good = np.maximum(np.where(has_flow, success, 0.0), helped.astype(np.float64))
+        baseline = np.column_stack([st.base_trust[a], st.base_trust[b]])
+        trust = relations.update_trust(ps.trust, good, conflict, interacted, ps.formality,
+                                       baseline, self.regime.maintain, cfg.trust)
+        win = np.minimum(milestones, 1.0)[:, None] * cfg.trust.win_gain
+        ps.trust[:] = trust + win * (1.0 - trust)
+
+        # Confidence from what each side's data let it see [A21].
+        holder_maturity = np.column_stack([st.maturity[a], st.maturity[b]])
+        ps.confidence[:] = relations.update_confidence(
+            ps.confidence.ravel(), success.ravel(), has_flow.ravel(), holder_maturity.ravel(),
+            cfg.monitoring.noise, cfg.trust.confidence_rate, rng).reshape(e, 2)
+
+        # Generalised trust drifts towards the trust a provider holds in its partners.
+        n = self.n_providers
+        held = np.bincount(a, ps.trust[:, 0], minlength=n) + np.bincount(b, ps.trust[:, 1],
+                                                                          minlength=n)
+        deg = np.bincount(a, minlength=n) + np.bincount(b, minlength=n)
+        mean_held = np.divide(held, deg, out=st.base_trust.copy(), where=deg > 0)
+        st.base_trust = st.base_trust + cfg.trust.generalised_rate * (mean_held - st.base_trust)
+
+        # Culture convergence with interaction [Ax97].
+        st.culture = relations.converge_culture(st.culture, a, b, interacted.astype(np.float64),
+                                                cfg.culture)
+        self.conflicts_this_week = int(conflict.sum())
+        return float(has_flow.sum() + helped.sum() + (milestones > 0).sum())
+
+    # ------------------------------------------------------------------ views
+    def run(self, weeks: int | None = None) -> None:
+        """Run ``weeks`` steps (default: burn-in plus policy horizon)."""
+        total = weeks if weeks is not None else (self.config.time.burn_in_weeks
+                                                 + self.config.time.policy_weeks)
+        for _ in range(total):
+            self.step()
+
+    @property
+    def patients_in_system(self) -> float:
+        """Episodes waiting for service or for a handoff."""
+        return float(self.state.backlog.sum() + self.delayed.sum())
+
+    def partnership_frame(self):
+        """The active partnerships as a DataFrame (for notebooks and analysis)."""
+        import pandas as pd
+
+        ps, st = self.partnerships, self.state
+        return pd.DataFrame({
+            "a": ps.a, "b": ps.b, "trust_ab": ps.trust[:, 0], "trust_ba": ps.trust[:, 1],
+            "confidence_ab": ps.confidence[:, 0], "confidence_ba": ps.confidence[:, 1],
+            "formality": ps.formality, "progress": ps.progress, "mandated": ps.mandated,
+            "goals": ps.goals, "formed_week": ps.formed_week,
+            "distance_km": handoffs.distance_km(st.xy, ps.a, ps.b),
+            "culture_similarity": handoffs.similarity(st.culture, ps.a, ps.b),
+        })

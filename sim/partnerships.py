@@ -1,0 +1,122 @@
+"""Partnerships as rows of arrays: one row per active partnership (an undirected edge).
+
+Each partnership joins providers ``a < b``; directed quantities (trust, confidence)
+have two columns: column 0 is what ``a`` holds about ``b``, column 1 what ``b``
+holds about ``a``. Ended partnerships are removed at once, so every row is
+active and every mechanism can work on whole arrays without a mask.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_FIELDS = {
+    "a": np.int64, "b": np.int64,
+    "trust": (np.float64, 2), "confidence": (np.float64, 2),
+    "formality": np.float64, "progress": np.float64,
+    "mandated": np.bool_, "goals": np.bool_, "at_switch": np.bool_,
+    "formed_week": np.int64,
+}
+
+
+class Partnerships:
+    """Growable table of active partnerships between ``n_providers`` providers."""
+
+    def __init__(self, n_providers: int, capacity: int = 256) -> None:
+        self.n_providers = n_providers
+        self.n = 0
+        self._cap = max(16, capacity)
+        self._data: dict[str, np.ndarray] = {}
+        for name, spec in _FIELDS.items():
+            dtype, width = spec if isinstance(spec, tuple) else (spec, None)
+            shape = (self._cap,) if width is None else (self._cap, width)
+            self._data[name] = np.zeros(shape, dtype=dtype)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        data = self.__dict__.get("_data")
+        if data is not None and name in data:
+            return data[name][: self.n]
+        raise AttributeError(name)
+
+    # ------------------------------------------------------------------ queries
+    def keys(self) -> np.ndarray:
+        """Unique integer key ``a * n_providers + b`` of each partnership."""
+        return self.a * self.n_providers + self.b
+
+    def degree(self) -> np.ndarray:
+        """Number of active partners of each provider."""
+        n = self.n_providers
+        return np.bincount(self.a, minlength=n) + np.bincount(self.b, minlength=n)
+
+    def directed(self) -> tuple[np.ndarray, np.ndarray]:
+        """Senders and receivers of both directions: rows ``0..n-1`` are a→b, ``n..2n-1`` b→a."""
+        return np.concatenate([self.a, self.b]), np.concatenate([self.b, self.a])
+
+    def exists(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Whether each (a, b) pair (any order) is already a partnership."""
+        lo, hi = np.minimum(a, b), np.maximum(a, b)
+        return np.isin(lo * self.n_providers + hi, self.keys())
+
+    # ------------------------------------------------------------------ changes
+    def add(self, a: np.ndarray, b: np.ndarray, *, trust_a: np.ndarray, trust_b: np.ndarray,
+            formality: np.ndarray | float, mandated: bool, goals: bool, week: int) -> int:
+        """Add partnerships between new, distinct, unordered pairs; return how many were added.
+
+        Self-pairs, pairs given twice and pairs that already exist are dropped here,
+        so that no caller can create a self- or duplicate partnership.
+        """
+        a = np.asarray(a, dtype=np.int64)
+        b = np.asarray(b, dtype=np.int64)
+        lo, hi = np.minimum(a, b), np.maximum(a, b)
+        swap = a > b
+        t_lo = np.where(swap, trust_b, trust_a)
+        t_hi = np.where(swap, trust_a, trust_b)
+        form = np.broadcast_to(np.asarray(formality, dtype=np.float64), lo.shape)
+        keys = lo * self.n_providers + hi
+        ok = (lo != hi) & ~np.isin(keys, self.keys())
+        _, first = np.unique(keys, return_index=True)
+        once = np.zeros(len(keys), dtype=bool)
+        once[first] = True
+        ok &= once
+        k = int(ok.sum())
+        if k == 0:
+            return 0
+        self._reserve(self.n + k)
+        rows = slice(self.n, self.n + k)
+        d = self._data
+        d["a"][rows], d["b"][rows] = lo[ok], hi[ok]
+        d["trust"][rows, 0], d["trust"][rows, 1] = t_lo[ok], t_hi[ok]
+        d["confidence"][rows] = d["trust"][rows]
+        d["formality"][rows] = form[ok]
+        d["progress"][rows] = 0.0
+        d["mandated"][rows] = mandated
+        d["goals"][rows] = goals
+        d["at_switch"][rows] = False
+        d["formed_week"][rows] = week
+        self.n += k
+        return k
+
+    def remove(self, drop: np.ndarray) -> int:
+        """Remove the partnerships where ``drop`` is True; return how many ended."""
+        drop = np.asarray(drop, dtype=bool)
+        k = int(drop.sum())
+        if k:
+            keep = ~drop
+            m = int(keep.sum())
+            for arr in self._data.values():
+                arr[:m] = arr[: self.n][keep]
+            self.n = m
+        return k
+
+    def _reserve(self, size: int) -> None:
+        if size <= self._cap:
+            return
+        new_cap = max(size, 2 * self._cap)
+        for name, arr in self._data.items():
+            grown = np.zeros((new_cap, *arr.shape[1:]), dtype=arr.dtype)
+            grown[: self.n] = arr[: self.n]
+            self._data[name] = grown
+        self._cap = new_cap

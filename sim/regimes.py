@@ -1,0 +1,142 @@
+"""Partner formation and ending under each setting of the regime's levers.
+
+The burn-in runs the status quo (local, informal, voluntary partnerships with no
+contracts and no reporting). At the switch the configured regime takes over:
+:func:`switch_regime` applies its one-off changes (superseding local links,
+assigning partners, setting priorities and contracts), and each week
+:func:`form_partnerships` and :func:`end_partnerships` apply its rules.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.config import RegimeConfig
+from sim.dynamics.handoffs import distance_km, similarity
+from sim.dynamics.relations import alignment
+from sim.geography import assigned_partners
+
+if TYPE_CHECKING:
+    from sim.model import CollaborationModel
+
+STATUS_QUO = RegimeConfig(name="status quo", partner_choice="local", maintain=True,
+                          may_exit=True, contracts="none", existing="kept", reporting_fte=0.0,
+                          priorities="local", shared_goals=False)
+
+
+def chosen_formality(regime: RegimeConfig, trust: np.ndarray, sim: np.ndarray) -> np.ndarray:
+    """Contract formality of new partnerships.
+
+    ``required``: the regime's formality for all. ``optional``: partners choose a
+    contract where they need role clarity, i.e. where trust is below 0.5 or cultures
+    differ (similarity below 0.7) [M23, HF17: formal agreements give confidence to
+    invest] (assumption on the thresholds). ``none``: informal.
+    """
+    if regime.contracts == "required":
+        return np.full(len(trust), regime.contract_formality)
+    if regime.contracts == "optional":
+        wants = (trust < 0.5) | (sim < 0.7)
+        return np.where(wants, regime.contract_formality, 0.0)
+    return np.zeros(len(trust))
+
+
+def switch_regime(model: CollaborationModel, regime: RegimeConfig) -> None:
+    """Apply the one-off changes a regime makes when it takes over from the status quo."""
+    ps, st = model.partnerships, model.state
+    if regime.existing == "superseded" and len(ps):
+        local = ~ps.mandated
+        # autonomy lost: how much each provider relied on the chosen links it loses [FJ01]
+        n = model.n_providers
+        lost = (np.bincount(ps.a[local], ps.trust[local, 0], minlength=n)
+                + np.bincount(ps.b[local], ps.trust[local, 1], minlength=n))
+        had = np.bincount(ps.a[local], minlength=n) + np.bincount(ps.b[local], minlength=n)
+        st.autonomy_loss = np.maximum(st.autonomy_loss,
+                                      np.divide(lost, np.maximum(had, 1)))
+        ps.remove(local)
+    if regime.priorities == "national":
+        st.priorities[:] = st.priorities.mean(axis=0)
+    if regime.contracts == "required" and len(ps):
+        ps.formality[:] = np.maximum(ps.formality, regime.contract_formality)
+    if regime.partner_choice in ("assigned", "both"):
+        per_kind = model.config.partnerships.assigned_per_kind
+        a, b = assigned_partners(st.kind, st.area, st.xy, per_kind)
+        sim = similarity(st.culture, a, b)
+        trust_a, trust_b = st.base_trust[a], st.base_trust[b]
+        formality = chosen_formality(
+            dataclasses.replace(regime, contracts="required")
+            if regime.contracts != "none" else regime, np.minimum(trust_a, trust_b), sim)
+        ps.add(a, b, trust_a=trust_a, trust_b=trust_b, formality=formality, mandated=True,
+               goals=regime.shared_goals, week=model.week)
+    ps.goals[:] = regime.shared_goals
+    ps.at_switch[:] = True
+    model.partnerships_at_switch = len(ps)
+
+
+def form_partnerships(model: CollaborationModel, regime: RegimeConfig) -> int:
+    """Providers look for partners by local choice; both sides must find the match worth it.
+
+    A provider with room for partners searches with a weekly chance that grows with
+    its staff's faith and its leaders' enthusiasm [M23 belief]. It picks one of
+    its nearest providers of a linked kind, weighted by the pathway volume between
+    them. The match goes ahead when, for both sides, prior trust, culture
+    similarity and aligned priorities outweigh distance and the expected
+    paperwork, by more than a risk threshold [GN06, A21]. Returns partnerships formed.
+    """
+    if regime.partner_choice not in ("local", "both") or not regime.maintain:
+        return 0
+    cfg, st, rng = model.config.partnerships, model.state, model.rng
+    degree = model.degree
+    room = degree < cfg.max_partners
+    chance = cfg.search_rate * st.faith * st.enthusiasm
+    searching = np.flatnonzero(room & (rng.random(model.n_providers) < chance))
+    if len(searching) == 0:
+        return 0
+    cand = model.candidates[searching]
+    weights = model.candidate_weights[searching]
+    cum = np.cumsum(weights, axis=1)
+    total = cum[:, -1]
+    pick = (cum < (rng.random(len(searching)) * total)[:, None]).sum(axis=1)
+    pick = np.minimum(pick, cand.shape[1] - 1)
+    a = searching[total > 0]
+    b = cand[np.arange(len(searching)), pick][total > 0]
+    keep = (b >= 0) & room[np.maximum(b, 0)]
+    a, b = a[keep], b[keep]
+    if len(a) == 0:
+        return 0
+    sim = similarity(st.culture, a, b)
+    align = alignment(st.priorities, a, b)
+    dist = distance_km(st.xy, a, b)
+
+    def value(i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        added_admin = (model.config.paperwork.fte_per_partnership
+                       * (1.0 + (degree[i] + 1) / model.config.paperwork.complexity_partners)
+                       / np.maximum(st.staff[i], 1e-9))
+        return (cfg.value_trust * st.base_trust[i] + cfg.value_culture * sim
+                + cfg.value_alignment * align - dist / cfg.value_distance_km
+                - cfg.value_burden * (added_admin + st.admin_share[i]))
+
+    agree = (value(a, b) > cfg.risk_threshold) & (value(b, a) > cfg.risk_threshold)
+    a, b, sim = a[agree], b[agree], sim[agree]
+    trust_a, trust_b = st.base_trust[a], st.base_trust[b]
+    formality = chosen_formality(regime, np.minimum(trust_a, trust_b), sim)
+    return model.partnerships.add(a, b, trust_a=trust_a, trust_b=trust_b, formality=formality,
+                                  mandated=False, goals=regime.shared_goals, week=model.week)
+
+
+def end_partnerships(model: CollaborationModel, regime: RegimeConfig) -> int:
+    """Partners whose trust has fallen below a threshold leave, if the regime lets them.
+
+    Where partnerships are not maintained, they also end once trust falls below it.
+    Mandated partnerships cannot be left while exit is barred. Returns how many ended.
+    """
+    ps = model.partnerships
+    if not len(ps):
+        return 0
+    cfg = model.config.partnerships
+    low = ps.trust.min(axis=1) < cfg.exit_threshold
+    can_leave = np.full(len(ps), regime.may_exit) | ~regime.maintain
+    leaving = low & can_leave & (model.rng.random(len(ps)) < cfg.exit_rate)
+    return ps.remove(leaving)
