@@ -137,9 +137,9 @@ class WorkforceConfig:
     initial_vacancy: float = param(0.1, "share of funded posts vacant at start", 0.0, 0.9)
     turnover_nhs: float = param(0.10, "leavers per FTE per year, NHS providers, unstressed",
                                 0.0, 2.0)
-    turnover_social_care: float = param(0.24, "leavers per FTE per year, social care, "
+    turnover_social_care: float = param(0.27, "leavers per FTE per year, social care, "
                                         "unstressed", 0.0, 2.0)
-    fill_rate_nhs: float = param(0.022, "share of NHS vacancies filled per week", 0.0, 1.0)
+    fill_rate_nhs: float = param(0.017, "share of NHS vacancies filled per week", 0.0, 1.0)
     fill_rate_social_care: float = param(0.05, "share of social care vacancies filled per "
                                          "week", 0.0, 1.0)
     overload_sensitivity: float = param(1.5, "relative rise in leaving per unit of sustained "
@@ -155,8 +155,11 @@ class WorkforceConfig:
 class HandoffConfig:
     """Handoffs along care pathways (care coordination)."""
 
-    intake_margin: float = param(1.5, "intake a provider keeps open for handoffs, relative to "
-                                 "its expected inflow", 0.1, 10.0)
+    intake_margin: float = param(1.5, "intake an NHS provider keeps open for handoffs, "
+                                 "relative to its expected inflow", 0.1, 10.0)
+    intake_margin_social_care: float = param(1.2, "the same for social care (care homes, "
+                                             "local authorities), whose capacity limits "
+                                             "discharge", 0.1, 10.0)
     adhoc_base: float = param(1.5, "log-odds of an on-time ad hoc handoff", -10.0, 10.0)
     partner_base: float = param(1.0, "log-odds of an on-time handoff to a partner at zero "
                                 "trust", -10.0, 10.0)
@@ -165,13 +168,15 @@ class HandoffConfig:
     formality_weight: float = param(0.6, "log-odds per unit of contract formality (role "
                                     "clarity)", 0.0, 20.0)
     culture_weight: float = param(1.5, "log-odds per unit of culture similarity", 0.0, 20.0)
+    faith_weight: float = param(1.0, "log-odds per unit of the two sides' mean staff faith "
+                                "above 0.5", 0.0, 20.0)
     distance_scale_km: float = param(25.0, "km over which the odds fall by a factor e",
                                      0.1, 1000.0)
     adhoc_neighbours: int = param(4, "nearby providers of each kind tried without a "
                                   "relationship", 1, 32)
-    partner_preference: float = param(3.0, "routing weight of a partner relative to an ad hoc "
-                                      "neighbour", 0.0, 100.0)
-    delay_resolution: float = param(0.1, "share of patients waiting for a handoff whose wait "
+    partner_preference: float = param(1.0, "routing weight of a partner relative to an ad hoc "
+                                      "receiver of equal intake and success", 0.0, 100.0)
+    delay_resolution: float = param(0.05, "share of patients waiting for a handoff whose wait "
                                     "ends another way each week (e.g. discharged home)",
                                     0.0, 1.0)
     renege_rate: float = param(0.25, "share of waiting backlog that leaves unserved per week",
@@ -211,7 +216,7 @@ class TrustConfig:
                             0.0, 1.0)
     confidence_rate: float = param(0.15, "weekly learning rate of confidence at full data "
                                    "maturity", 0.0, 1.0)
-    generalised_rate: float = param(0.01, "weekly drift of generalised trust to experience",
+    generalised_rate: float = param(0.002, "weekly drift of generalised trust to experience",
                                     0.0, 1.0)
 
 
@@ -239,7 +244,7 @@ class FaithConfig:
 class PaperworkConfig:
     """Staff time spent on collaboration paperwork."""
 
-    fte_per_partnership: float = param(0.08, "FTE per partnership per side, informal, similar "
+    fte_per_partnership: float = param(0.04, "FTE per partnership per side, informal, similar "
                                        "cultures", 0.0, 10.0)
     formality_cost: float = param(1.0, "relative extra cost of a fully formal contract", 0.0,
                                   20.0)
@@ -273,8 +278,9 @@ class CultureConfig:
 class PartnershipConfig:
     """Forming and ending partnerships."""
 
-    max_partners: int = param(8, "most partners a provider keeps", 0, 200)
-    search_rate: float = param(0.08, "weekly chance a provider with full faith and "
+    max_partners: int = param(6, "most partners a small provider keeps (scaled up by "
+                              "management span for larger ones)", 0, 200)
+    search_rate: float = param(0.25, "weekly chance a provider with full faith and "
                                "enthusiasm looks for a partner", 0.0, 1.0)
     candidates: int = param(3, "nearest providers of each pathway kind considered", 1, 32)
     risk_threshold: float = param(0.55, "value a candidate must exceed to be accepted", -5.0,

@@ -30,13 +30,15 @@ N_KINDS = len(Kind)
 #: True for adult social care (care homes, local authorities); False for NHS providers.
 SOCIAL_CARE = np.array([False, False, False, False, True, True])
 
-#: Episodes of care one funded FTE delivers per week (sets each kind's unit of work).
-PRODUCTIVITY = np.array([0.25, 0.2, 0.5, 8.0, 0.05, 0.3])
+#: Episodes of care one funded FTE delivers per week (sets each kind's unit of work):
+#: hospital, mental health and community episodes, GP-led care episodes, care home
+#: resident-weeks (about one FTE of care per resident), social care packages.
+PRODUCTIVITY = np.array([0.25, 0.2, 0.5, 8.0, 1.0, 0.3])
 
 #: Capacity (episodes/week) one patient waiting for a handoff blocks at the sender:
 #: a delayed hospital discharge occupies a bed (about one episode a week at a
 #: five-to-seven-day length of stay); elsewhere a waiting patient takes less.
-BLOCKING = np.array([1.0, 0.5, 0.5, 0.1, 0.02, 0.2])
+BLOCKING = np.array([1.0, 0.5, 0.5, 0.1, 0.2, 0.2])
 
 A, M, C, P, H, L = (int(k) for k in Kind)
 
@@ -46,7 +48,9 @@ PATHWAYS[A, [H, L, C, P, M]] = [0.04, 0.06, 0.06, 0.02, 0.01]  # hospital discha
 PATHWAYS[M, [L, P, C, A]] = [0.05, 0.05, 0.02, 0.01]
 PATHWAYS[C, [A, H, L, P]] = [0.03, 0.03, 0.04, 0.05]
 PATHWAYS[P, [A, C, M, L]] = [0.02, 0.03, 0.02, 0.01]
-PATHWAYS[H, [A, P]] = [0.04, 0.05]  # emergency admissions, GP follow-up
+# care home residents: 0.70 emergency admissions a year each (Improvement Analytics
+# Unit) is 0.013 a resident-week; GP reviews
+PATHWAYS[H, [A, P]] = [0.013, 0.03]
 PATHWAYS[L, [H, P, C]] = [0.03, 0.02, 0.02]
 
 #: Kinds linked by a pathway in either direction: who has a reason to partner whom.

@@ -88,10 +88,12 @@ class CollaborationModel(mesa.Model):
         self.regime = STATUS_QUO
         self.switched = False
         self.partnerships_at_switch = 0
+        self.national_agenda: np.ndarray | None = None  # set by a regime with national priorities
         self.state = self._initial_state()
         self._build_neighbourhoods()
         self.partnerships = Partnerships(self.n_providers, capacity=4 * self.n_providers)
         self.degree = np.zeros(self.n_providers, dtype=np.int64)
+        self.span = paperwork.management_span(self.state.funded)
         self._init_accounts()
         for index in range(self.n_providers):
             Provider(self, index)
@@ -164,6 +166,7 @@ class CollaborationModel(mesa.Model):
         full = st.funded * PRODUCTIVITY[st.kind] * cfg.context.demand_ratio
         self.routes = handoff_routes(st.kind, st.xy, full, st.intake_share * full,
                                      cfg.handoffs.adhoc_neighbours)
+        self._balance_flows(full)
         self.route_of = np.full((self.n_providers, N_KINDS), -1, dtype=np.int64)
         self.route_of[self.routes.sender, self.routes.kind] = np.arange(len(self.routes.sender))
         self.delayed = np.zeros(len(self.routes.sender))  # episodes waiting per route group
@@ -178,6 +181,28 @@ class CollaborationModel(mesa.Model):
             ok & LINKED[st.kind[i], st.kind[j]],
             volume * np.exp(-dist / cfg.partnerships.value_distance_km), 0.0)
         self.intake_history = np.zeros((cfg.monitoring.max_lag_weeks + 1, self.n_providers))
+
+    def _balance_flows(self, served: np.ndarray) -> None:
+        """Refine each provider's expected handoff inflow from the routes themselves.
+
+        A care home next to a hospital expects more discharges than one far from
+        any: expected inflow is each route's expected flow shared over its receivers
+        in proportion to their first-guess intake. External demand is what remains
+        of the provider's expected workload, and intake capacity keeps a margin over
+        the expected inflow (assumption: the system is sized for its flows).
+        """
+        st, r = self.state, self.routes
+        ratio = self.config.context.demand_ratio
+        capacity_full = served / ratio
+        weight = st.intake_share[r.pair_receiver] * capacity_full[r.pair_receiver] + 1e-12
+        total = np.bincount(r.pair_group, weight, minlength=len(r.sender))
+        group_flow = served[r.sender] * r.share
+        inflow = np.bincount(r.pair_receiver, group_flow[r.pair_group] * weight
+                             / total[r.pair_group], minlength=self.n_providers)
+        st.demand_base = np.maximum(served - inflow, 0.1 * served)
+        hc = self.config.handoffs
+        margin = np.where(SOCIAL_CARE[st.kind], hc.intake_margin_social_care, hc.intake_margin)
+        st.intake_share = margin * inflow / capacity_full
 
     def _init_accounts(self) -> None:
         """Running totals for conservation checks and rolling turnover."""
@@ -271,7 +296,7 @@ class CollaborationModel(mesa.Model):
         else:
             cost = np.zeros(0)
         st.admin_share, self.degree = paperwork.admin_share(ps.a, ps.b, cost, st.staff, building,
-                                                            cfg.paperwork)
+                                                            self.span, cfg.paperwork)
 
         # 8. Faith.
         target = belief.faith_target(st.enthusiasm, st.realism, st.experience, st.overload,
@@ -302,12 +327,15 @@ class CollaborationModel(mesa.Model):
         st, mon = self.state, self.config.monitoring
         self.intake_history = np.roll(self.intake_history, 1, axis=0)
         self.intake_history[0] = intake
-        lag = np.rint((1.0 - st.maturity) * mon.max_lag_weeks).astype(np.int64)
-        sigma = mon.noise * (1.0 - st.maturity)
 
-        def observed(sender: np.ndarray, receiver: np.ndarray) -> np.ndarray:
-            seen = self.intake_history[lag[sender], receiver]
-            s = sigma[sender]
+        def observed(sender: np.ndarray, receiver: np.ndarray,
+                     told: np.ndarray | float = 0.0) -> np.ndarray:
+            """Intake as seen through the sender's data; partners also tell each other
+            (``told``, 0-1, closes that share of the gap to perfect sight: assumption)."""
+            clarity = 1.0 - (1.0 - st.maturity[sender]) * (1.0 - told)
+            lag = np.rint((1.0 - clarity) * mon.max_lag_weeks).astype(np.int64)
+            seen = self.intake_history[lag, receiver]
+            s = mon.noise * (1.0 - clarity)
             return seen * np.exp(s * rng.standard_normal(sender.shape) - 0.5 * s * s)
 
         r = self.routes
@@ -318,8 +346,8 @@ class CollaborationModel(mesa.Model):
         reliance = (1.0 - formality_dir) * trust_dir + formality_dir * confidence_dir
         return handoffs.route_handoffs(
             offered, r.sender, r.pair_group, r.pair_receiver, edge_group, receivers, reliance,
-            formality_dir, obs_adhoc, observed(senders, receivers), intake, st.culture, st.xy,
-            self.config.handoffs)
+            formality_dir, obs_adhoc, observed(senders, receivers, 0.5 * trust_dir), intake, st.culture, st.xy,
+            st.faith, self.config.handoffs)
 
     def _partnership_week(self, res: handoffs.HandoffResult, lent: np.ndarray) -> float:
         """Improvement, trust, confidence and culture on every partnership; returns interactions."""
@@ -333,7 +361,7 @@ class CollaborationModel(mesa.Model):
         helped = lent2[:, ::-1] > 1e-9  # column 0: a was helped by b
 
         # Improvement and best-practice sharing [M23 ambition, AG08 small wins].
-        align = relations.alignment(st.priorities, a, b)
+        align = relations.alignment(st.priorities, a, b, self.national_agenda)
         complexity = 0.5 * (st.admin_share[a] + st.admin_share[b]) / cfg.paperwork.max_share
         ps.progress[:], milestones = relations.improvement(
             ps.progress, align, ps.goals, ps.trust.mean(axis=1),
@@ -351,7 +379,8 @@ class CollaborationModel(mesa.Model):
         good = np.maximum(np.where(has_flow, success, 0.0), helped.astype(np.float64))
         baseline = np.column_stack([st.base_trust[a], st.base_trust[b]])
         trust = relations.update_trust(ps.trust, good, conflict, interacted, ps.formality,
-                                       baseline, self.regime.maintain, cfg.trust)
+                                       baseline, 0.5 * (st.faith[a] + st.faith[b]),
+                                       self.regime.maintain, cfg.trust)
         win = np.minimum(milestones, 1.0)[:, None] * cfg.trust.win_gain
         ps.trust[:] = trust + win * (1.0 - trust)
 

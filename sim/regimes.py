@@ -57,7 +57,7 @@ def switch_regime(model: CollaborationModel, regime: RegimeConfig) -> None:
                                       np.divide(lost, np.maximum(had, 1)))
         ps.remove(local)
     if regime.priorities == "national":
-        st.priorities[:] = st.priorities.mean(axis=0)
+        model.national_agenda = st.priorities.mean(axis=0)
     if regime.contracts == "required" and len(ps):
         ps.formality[:] = np.maximum(ps.formality, regime.contract_formality)
     if regime.partner_choice in ("assigned", "both"):
@@ -89,7 +89,8 @@ def form_partnerships(model: CollaborationModel, regime: RegimeConfig) -> int:
         return 0
     cfg, st, rng = model.config.partnerships, model.state, model.rng
     degree = model.degree
-    room = degree < cfg.max_partners
+    span = model.span
+    room = degree < np.round(cfg.max_partners * span)
     chance = cfg.search_rate * st.faith * st.enthusiasm
     searching = np.flatnonzero(room & (rng.random(model.n_providers) < chance))
     if len(searching) == 0:
@@ -107,12 +108,13 @@ def form_partnerships(model: CollaborationModel, regime: RegimeConfig) -> int:
     if len(a) == 0:
         return 0
     sim = similarity(st.culture, a, b)
-    align = alignment(st.priorities, a, b)
+    align = alignment(st.priorities, a, b, model.national_agenda)
     dist = distance_km(st.xy, a, b)
 
     def value(i: np.ndarray, j: np.ndarray) -> np.ndarray:
         added_admin = (model.config.paperwork.fte_per_partnership
-                       * (1.0 + (degree[i] + 1) / model.config.paperwork.complexity_partners)
+                       * (1.0 + (degree[i] + 1)
+                          / (model.config.paperwork.complexity_partners * span[i]))
                        / np.maximum(st.staff[i], 1e-9))
         return (cfg.value_trust * st.base_trust[i] + cfg.value_culture * sim
                 + cfg.value_alignment * align - dist / cfg.value_distance_km

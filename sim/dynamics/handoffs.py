@@ -2,13 +2,14 @@
 
 A sender's patients due for a kind of provider (new this week, plus those still
 waiting from earlier weeks) are split over candidate receivers: its partners of
-that kind, each weighted by how much the sender relies on it, and a few nearby
-providers of that kind with no relationship. Weights also follow each
-receiver's spare intake *as the sender observes it*, late and noisy in
-proportion to the sender's data maturity. A handoff happens on time with a
-probability set by the relationship (reliance, role clarity from a contract),
-culture similarity and distance, and only as far as the receiver has intake left.
-Patients not handed over stay with the sender and block its capacity.
+that kind and nearby providers of that kind with no relationship, in proportion
+to each receiver's intake *as the sender observes it* (late and noisy as the
+sender's data maturity makes it) times the chance the handoff succeeds. That
+chance is set by the relationship (reliance, role clarity from a contract),
+culture similarity, both sides' staff faith and distance. Receivers take their
+partners' requests first, then others', as far as their intake allows; a request
+that falls through has still used intake. Patients not handed over stay with the
+sender and block its capacity.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ def route_handoffs(
     intake: np.ndarray,
     culture: np.ndarray,
     xy: np.ndarray,
+    faith: np.ndarray,
     p: HandoffConfig,
 ) -> HandoffResult:
     """Route ``offered`` episodes of each group to receivers and hand over what succeeds.
@@ -82,43 +84,57 @@ def route_handoffs(
         edge_group: route group of each directed partnership (2E,), -1 if off-pathway.
         edge_receiver: receiver of each directed partnership (2E,).
         reliance: sender's reliance on the receiver, 0-1 (2E,).
-        formality: contract formality of each directed partnership, 0-1 (2E,).
+        formality: contract formality of each directed partnership, 0-1 (2E,). Role
+            clarity from a contract matters where reliance is low: it substitutes for
+            trust rather than adding to it [A21; M23 contracts].
         observed_intake_adhoc: (P,) receivers' intake as the sender sees it (episodes).
         observed_intake_edge: (2E,) the same for partners.
         intake: receivers' true intake this week (episodes, N,).
         culture: (N, d) working cultures; xy: (N, 2) locations (km).
+        faith: (N,) staff faith in collaboration, 0-1: engaged staff on both sides make
+            handoffs work [M23 trust and belief].
     """
     n_groups, n_providers = len(offered), len(intake)
     on_path = edge_group >= 0
     eg = np.where(on_path, edge_group, 0)
 
     rcv = pair_receiver
-    w_adhoc = np.maximum(observed_intake_adhoc, 1e-6)
-    w_edge = np.where(on_path, p.partner_preference * (0.5 + reliance)
-                      * np.maximum(observed_intake_edge, 1e-6), 0.0)
+    senders = route_sender[pair_group]
+    e_sender = route_sender[eg]
+    p_adhoc = _sigmoid(
+        p.adhoc_base + p.culture_weight * (similarity(culture, senders, rcv) - 0.5)
+        + p.faith_weight * (0.5 * (faith[senders] + faith[rcv]) - 0.5)
+        - distance_km(xy, senders, rcv) / p.distance_scale_km)
+    p_edge = _sigmoid(
+        p.partner_base + p.reliance_weight * reliance
+        + p.formality_weight * formality * (1.0 - reliance)
+        + p.culture_weight * (similarity(culture, e_sender, edge_receiver) - 0.5)
+        + p.faith_weight * (0.5 * (faith[e_sender] + faith[edge_receiver]) - 0.5)
+        - distance_km(xy, e_sender, edge_receiver) / p.distance_scale_km)
+
+    # Senders send where they expect handoffs to succeed: observed intake times the
+    # chance of success (a partner may also get an explicit preference).
+    w_adhoc = np.maximum(observed_intake_adhoc, 1e-6) * p_adhoc
+    w_edge = np.where(on_path, p.partner_preference * np.maximum(observed_intake_edge, 1e-6)
+                      * p_edge, 0.0)
     total_w = (np.bincount(pair_group, w_adhoc, minlength=n_groups)
                + np.bincount(eg, w_edge, minlength=n_groups))
     scale = np.divide(offered, total_w, out=np.zeros(n_groups), where=total_w > 0)
     flow_adhoc = w_adhoc * scale[pair_group]
     flow_edge = w_edge * scale[eg]
 
-    senders = route_sender[pair_group]
-    logit_adhoc = (p.adhoc_base + p.culture_weight * (similarity(culture, senders, rcv) - 0.5)
-                   - distance_km(xy, senders, rcv) / p.distance_scale_km)
-    e_sender = route_sender[eg]
-    logit_edge = (p.partner_base + p.reliance_weight * reliance
-                  + p.formality_weight * formality
-                  + p.culture_weight * (similarity(culture, e_sender, edge_receiver) - 0.5)
-                  - distance_km(xy, e_sender, edge_receiver) / p.distance_scale_km)
-    ok_adhoc = flow_adhoc * _sigmoid(logit_adhoc)
-    ok_edge = flow_edge * _sigmoid(logit_edge)
-
-    # The receiver takes what its intake allows, in the same proportion from everyone.
-    asked = (np.bincount(rcv, ok_adhoc, minlength=n_providers)
-             + np.bincount(edge_receiver, ok_edge, minlength=n_providers))
-    accept = np.divide(intake, asked, out=np.ones(n_providers), where=asked > intake)
-    done_adhoc = ok_adhoc * accept[rcv]
-    done_edge = ok_edge * accept[edge_receiver]
+    # Receivers deal with their partners' requests first, then others', as far as
+    # their intake allows; a request that falls through still took the receiver's
+    # time (assessment, calls), so unreliable handoffs waste intake (assumption).
+    asked_partners = np.bincount(edge_receiver, flow_edge, minlength=n_providers)
+    accept_partners = np.divide(intake, asked_partners, out=np.ones(n_providers),
+                                where=asked_partners > intake)
+    left = np.maximum(intake - asked_partners, 0.0)
+    asked_others = np.bincount(rcv, flow_adhoc, minlength=n_providers)
+    accept_others = np.divide(left, asked_others, out=np.ones(n_providers),
+                              where=asked_others > left)
+    done_adhoc = flow_adhoc * p_adhoc * accept_others[rcv]
+    done_edge = flow_edge * p_edge * accept_partners[edge_receiver]
 
     transferred = (np.bincount(pair_group, done_adhoc, minlength=n_groups)
                    + np.bincount(eg, done_edge, minlength=n_groups))

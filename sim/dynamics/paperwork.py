@@ -19,16 +19,29 @@ def partnership_cost(formality: np.ndarray, similarity: np.ndarray, reporting_ft
 
 
 def admin_share(a: np.ndarray, b: np.ndarray, cost: np.ndarray, staff: np.ndarray,
-                monitoring_share: np.ndarray, p: PaperworkConfig) -> tuple[np.ndarray, np.ndarray]:
+                monitoring_share: np.ndarray, span: np.ndarray, p: PaperworkConfig
+                ) -> tuple[np.ndarray, np.ndarray]:
     """Share of staff time on collaboration paperwork, and the partner count (degree).
 
-    Coordinating many partners multiplies the cost of each by ``1 + k / k0``
-    (k partners, k0 = ``complexity_partners``): with many partners, paperwork grows
-    with the square of their number [M23: "more paperwork", complex workloads].
+    Coordinating many partners multiplies the cost of each by ``1 + k / (k0 * span)``
+    (k partners, k0 = ``complexity_partners``, span = the provider's management span,
+    see :func:`management_span`): beyond a few partners paperwork grows with the
+    square of their number [M23: "more paperwork", complex workloads].
     """
     n = len(staff)
     degree = np.bincount(a, minlength=n) + np.bincount(b, minlength=n)
     fte = np.bincount(a, cost, minlength=n) + np.bincount(b, cost, minlength=n)
-    fte = fte * (1.0 + degree / p.complexity_partners)
+    fte = fte * (1.0 + degree / (p.complexity_partners * span))
     share = fte / np.maximum(staff, 1e-9) + monitoring_share
     return np.minimum(share, p.max_share), degree
+
+
+def management_span(funded: np.ndarray, reference_fte: float = 30.0) -> np.ndarray:
+    """How many partners a provider can manage relative to a small one, (size / 30 FTE)^0.75.
+
+    Assumption: a large organisation has management layers that take on more
+    partners, less than in proportion to its size (a trust of 5,000 FTE can keep
+    about 46 times as many as a 30-FTE care home before coordination overwhelms
+    it; a PCN of 70 FTE about twice as many); never below 1.
+    """
+    return np.maximum(funded / reference_fte, 1.0) ** 0.75

@@ -24,10 +24,12 @@ def conflicts(failure: np.ndarray, culture_distance: np.ndarray, interacted: np.
 
 def update_trust(trust: np.ndarray, good: np.ndarray, conflict: np.ndarray,
                  interacted: np.ndarray, formality: np.ndarray, baseline: np.ndarray,
-                 maintained: bool, p: TrustConfig) -> np.ndarray:
+                 engagement: np.ndarray, maintained: bool, p: TrustConfig) -> np.ndarray:
     """New trust (E, 2) after a week's experience.
 
-    Gains are small and proportional to the gap to full trust; a conflict costs a
+    Gains are small, proportional to the gap to full trust and to both sides' staff
+    engagement (faith; 0.5 is neutral) [M23 trust: engagement makes staff willing to
+    invest; FJ01: imposed arrangements crowd it out]; a conflict costs a
     large share of trust at once [S93], less where a contract clarifies roles;
     without interaction trust decays towards the holder's baseline [VH03], and
     faster when partnerships are not maintained.
@@ -37,8 +39,9 @@ def update_trust(trust: np.ndarray, good: np.ndarray, conflict: np.ndarray,
         good: (E, 2) share of good experience each side had of the other, 0-1.
         conflict: (E,) a conflict this week; interacted: (E,) any dealings this week.
         formality: (E,) contract formality, 0-1; baseline: (E, 2) holders' generalised trust.
+        engagement: (E,) mean staff faith of the two partners, 0-1.
     """
-    gained = trust + p.gain * good * (1.0 - trust)
+    gained = trust + p.gain * good * (2.0 * engagement[:, None]) * (1.0 - trust)
     damage = p.loss * (1.0 - p.contract_softening * formality)
     after = np.where(conflict[:, None], gained * (1.0 - damage[:, None]), gained)
     idle = ~interacted[:, None]
@@ -65,9 +68,20 @@ def update_confidence(confidence: np.ndarray, observed: np.ndarray, seen: np.nda
     return np.clip(new, 0.0, 1.0)
 
 
-def alignment(priorities: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Overlap of two providers' priority weights (each sums to 1): 0 disjoint, 1 identical."""
-    return np.minimum(priorities[a], priorities[b]).sum(axis=1)
+def alignment(priorities: np.ndarray, a: np.ndarray, b: np.ndarray,
+              agenda: np.ndarray | None = None) -> np.ndarray:
+    """How well a partnership's agenda fits both partners' own priorities, 0-1.
+
+    Agreed locally (``agenda`` None), the agenda is what the partners share: the
+    overlap of their priority weights (each sums to 1; 0 disjoint, 1 identical).
+    Set nationally, the agenda is the same everywhere, and a partnership engages
+    only as far as it fits the less convinced partner's own priorities [M23
+    ambition and competing priorities; HF17: recipients must recognise the need].
+    """
+    if agenda is None:
+        return np.minimum(priorities[a], priorities[b]).sum(axis=1)
+    fit = np.minimum(priorities, agenda[None, :]).sum(axis=1)
+    return np.minimum(fit[a], fit[b])
 
 
 def improvement(progress: np.ndarray, align: np.ndarray, goals: np.ndarray,

@@ -1,0 +1,291 @@
+"""Writing one run's results to a folder, atomically, and reading them back.
+
+A run folder holds::
+
+    weekly.parquet     the weekly table (one row a week: ``week`` and the outcome columns)
+    providers.parquet  per-provider snapshots (only if ``output.agent_snapshot_every`` > 0)
+    summary.json       the run's scalars (final-year means, values at the switch, calibration)
+    config.yaml        the resolved scenario as plain YAML (every key of ``sim.SimConfig``)
+    provenance.json    seed, package versions, git commit, platform, times, command line
+
+Everything is first written into a temporary sibling folder (``<name>.tmp-<pid>``)
+and the folder is then renamed to its final name, so a reader (or a resumed sweep)
+never sees half a run: a folder is *complete* when it has its final name and its
+``provenance.json``, which is written last. Plain formats only (Parquet, JSON,
+YAML): no pickle, so results stay readable across Python and library versions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.metadata
+import json
+import math
+import os
+import platform
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from sim.config import to_dict
+
+if TYPE_CHECKING:
+    from sim.runner import RunResult
+
+WEEKLY = "weekly.parquet"
+PROVIDERS = "providers.parquet"
+SUMMARY = "summary.json"
+CONFIG = "config.yaml"
+PROVENANCE = "provenance.json"
+#: Files every complete run folder holds; PROVENANCE is written last and marks completion.
+RUN_FILES: tuple[str, ...] = (WEEKLY, SUMMARY, CONFIG, PROVENANCE)
+#: Distributions whose versions provenance records.
+PACKAGES: tuple[str, ...] = ("collabsim", "numpy", "pandas", "mesa", "hydra-core", "omegaconf",
+                             "scipy", "pyarrow")
+FORMAT_VERSION = 1
+#: Names of folders in the middle of being written or replaced: never complete.
+_SCRATCH = re.compile(r"\.(tmp|old)-\d+$")
+
+
+def write_run(folder: str | os.PathLike, result: RunResult, extra: dict | None = None, *,
+              started: datetime | None = None, finished: datetime | None = None,
+              overwrite: bool = False) -> Path:
+    """Write one run into ``folder`` so that it appears complete or not at all.
+
+    Args:
+        folder: the final run folder (must not exist yet unless ``overwrite``); its
+            parent is created if needed.
+        result: what :func:`sim.run` returned.
+        extra: JSON-serialisable facts added to provenance under ``"extra"`` (e.g. the
+            Hydra overrides, a sweep's job number).
+        started, finished: when the run started and ended (timezone-aware); by default
+            ``finished`` is now and ``started`` is ``finished - result.wall_seconds``.
+        overwrite: replace an existing folder at ``folder`` (the old one is moved aside
+            first and deleted only once the new one is in place).
+
+    Returns:
+        The final folder's path.
+
+    Raises:
+        FileExistsError: ``folder`` exists and ``overwrite`` is false.
+    """
+    final = Path(folder)
+    if final.exists() and not overwrite:
+        raise FileExistsError(f"run folder {str(final)!r} already exists")
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.with_name(f"{final.name}.tmp-{os.getpid()}")
+    with _removed_on_failure(tmp):
+        if tmp.exists():  # left over by a crashed process that had our pid
+            shutil.rmtree(tmp)
+        tmp.mkdir()
+        result.weekly.to_parquet(tmp / WEEKLY, index=False)
+        if result.providers is not None:
+            result.providers.to_parquet(tmp / PROVIDERS, index=False)
+        _write_text(tmp / SUMMARY, _to_json(result.summary))
+        _write_text(tmp / CONFIG, _to_yaml(to_dict(result.config)))
+        prov = provenance(result, extra=extra, started=started, finished=finished)
+        _write_text(tmp / PROVENANCE, _to_json(prov))  # last: marks the run complete
+        _fsync_dir(tmp)
+        _commit(tmp, final, overwrite)
+    return final
+
+
+def is_complete(folder: str | os.PathLike) -> bool:
+    """Whether ``folder`` holds a whole run written by :func:`write_run` (safe to skip/reuse)."""
+    folder = Path(folder)
+    if not folder.is_dir() or _SCRATCH.search(folder.name):
+        return False
+    return all((folder / name).is_file() for name in RUN_FILES)
+
+
+def read_run(folder: str | os.PathLike) -> tuple[pd.DataFrame, dict, dict, dict]:
+    """Load a complete run folder: ``(weekly, summary, config_dict, provenance)``.
+
+    ``config_dict`` is plain nested dicts; ``sim.config.from_dict(config_dict)`` turns
+    it back into a validated SimConfig (to re-run the scenario).
+
+    Raises:
+        FileNotFoundError: ``folder`` is not a complete run folder.
+    """
+    folder = Path(folder)
+    if not is_complete(folder):
+        raise FileNotFoundError(f"{str(folder)!r} is not a complete run folder "
+                                f"(expected {', '.join(RUN_FILES)})")
+    weekly = pd.read_parquet(folder / WEEKLY)
+    summary = json.loads((folder / SUMMARY).read_text(encoding="utf-8"))
+    config = _from_yaml((folder / CONFIG).read_text(encoding="utf-8"))
+    prov = json.loads((folder / PROVENANCE).read_text(encoding="utf-8"))
+    return weekly, summary, config, prov
+
+
+def find_runs(root: str | os.PathLike) -> list[Path]:
+    """Every complete run folder at or below ``root``, sorted by path (for sweeps, reports)."""
+    root = Path(root)
+    found = {p.parent for p in root.rglob(PROVENANCE) if is_complete(p.parent)}
+    return sorted(found)
+
+
+# --------------------------------------------------------------------------- provenance
+def provenance(result: RunResult, extra: dict | None = None, started: datetime | None = None,
+               finished: datetime | None = None) -> dict:
+    """What is needed to reproduce or audit a run: seed, versions, code, machine, times."""
+    finished = finished or datetime.now(UTC)
+    started = started or finished - timedelta(seconds=float(result.wall_seconds))
+    prov: dict[str, Any] = {
+        "format_version": FORMAT_VERSION,
+        "seed": int(result.seed),
+        "started": started.isoformat(timespec="seconds"),
+        "finished": finished.isoformat(timespec="seconds"),
+        "wall_seconds": float(result.wall_seconds),
+        "versions": package_versions(),
+        "git": git_state(),
+        "platform": {
+            "system": platform.system(),
+            "release": platform.release(),
+            "machine": platform.machine(),
+            "platform": platform.platform(),
+            "python_implementation": platform.python_implementation(),
+            "cpu_count": os.cpu_count(),
+        },
+        "command": shlex.join(sys.argv),
+        "argv": list(sys.argv),
+        "cwd": os.getcwd(),
+        "inputs": _inputs(result),
+    }
+    if extra:
+        prov["extra"] = extra
+    return prov
+
+
+def package_versions() -> dict[str, str | None]:
+    """Python's version and the installed versions of the packages results depend on."""
+    versions: dict[str, str | None] = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def git_state(path: str | os.PathLike | None = None) -> dict | None:
+    """Commit and dirty flag of the git checkout holding the ``sim`` package, else None.
+
+    ``dirty`` is true when tracked files differ from the commit or untracked,
+    non-ignored files exist: the results may then not be reproducible from the commit.
+    """
+    where = Path(path) if path is not None else Path(__file__).resolve().parent
+    try:
+        commit = _git(where, "rev-parse", "HEAD")
+        status = _git(where, "status", "--porcelain")
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if not commit:
+        return None
+    return {"commit": commit, "dirty": bool(status)}
+
+
+def _git(where: Path, *args: str) -> str:
+    out = subprocess.run(["git", "-C", str(where), *args], capture_output=True, text=True,
+                         timeout=10, check=True)
+    return out.stdout.strip()
+
+
+def _inputs(result: RunResult) -> dict:
+    """Input files the run read (a provider CSV), with their checksums."""
+    path = getattr(result.config.system, "path", None)
+    if not path:
+        return {}
+    p = Path(path)
+    entry: dict[str, Any] = {"path": str(path), "absolute": str(p.resolve())}
+    if p.is_file():
+        entry["sha256"] = hashlib.sha256(p.read_bytes()).hexdigest()
+        entry["bytes"] = p.stat().st_size
+    return {"system.path": entry}
+
+
+# --------------------------------------------------------------------------- formats
+def _plain(value: Any) -> Any:
+    """JSON-safe value: NumPy scalars become Python ones, NaN/inf become null."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _to_json(data: dict) -> str:
+    return json.dumps(_plain(data), indent=2, allow_nan=False) + "\n"
+
+
+def _to_yaml(data: dict) -> str:
+    from omegaconf import OmegaConf
+
+    return OmegaConf.to_yaml(OmegaConf.create(data))
+
+
+def _from_yaml(text: str) -> dict:
+    from omegaconf import OmegaConf
+
+    return OmegaConf.to_container(OmegaConf.create(text), resolve=False)
+
+
+def _write_text(path: Path, text: str) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+# --------------------------------------------------------------------------- atomicity
+@contextlib.contextmanager
+def _removed_on_failure(tmp: Path) -> Iterator[None]:
+    """Delete the temporary folder if anything (including Ctrl-C) interrupts the write."""
+    try:
+        yield
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _commit(tmp: Path, final: Path, overwrite: bool) -> None:
+    """Rename the finished temporary folder to its final name (atomic on one filesystem)."""
+    old = None
+    if final.exists() and overwrite:
+        old = final.with_name(f"{final.name}.old-{os.getpid()}")
+        os.replace(final, old)
+    try:
+        os.rename(tmp, final)
+    except OSError:
+        if old is not None:
+            os.replace(old, final)  # put the previous run back
+        raise
+    _fsync_dir(final.parent)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _fsync_dir(path: Path) -> None:
+    """Flush a folder's entries to disk where the OS allows it (not on Windows)."""
+    if os.name != "posix":
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
