@@ -157,7 +157,7 @@ class HandoffConfig:
 
     intake_margin: float = param(1.5, "intake an NHS provider keeps open for handoffs, "
                                  "relative to its expected inflow", 0.1, 10.0)
-    intake_margin_social_care: float = param(1.2, "the same for social care (care homes, "
+    intake_margin_social_care: float = param(1.12, "the same for social care (care homes, "
                                              "local authorities), whose capacity limits "
                                              "discharge", 0.1, 10.0)
     adhoc_base: float = param(1.5, "log-odds of an on-time ad hoc handoff", -10.0, 10.0)
@@ -170,9 +170,9 @@ class HandoffConfig:
     culture_weight: float = param(1.5, "log-odds per unit of culture similarity", 0.0, 20.0)
     faith_weight: float = param(1.0, "log-odds per unit of the two sides' mean staff faith "
                                 "above 0.5", 0.0, 20.0)
-    distance_scale_km: float = param(25.0, "km over which the odds fall by a factor e",
+    distance_scale_km: float = param(40.0, "km over which the odds fall by a factor e",
                                      0.1, 1000.0)
-    adhoc_neighbours: int = param(4, "nearby providers of each kind tried without a "
+    adhoc_neighbours: int = param(1, "fewest nearby providers of each kind tried without a "
                                   "relationship", 1, 32)
     partner_preference: float = param(1.0, "routing weight of a partner relative to an ad hoc "
                                       "receiver of equal intake and success", 0.0, 100.0)
@@ -347,13 +347,13 @@ def _check_field(path: str, value: Any, meta: dict, type_: Any) -> None:
         return
     if isinstance(value, bool) or not isinstance(value, int | float):
         return
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ConfigError(f"{path}={value!r} must be a finite number")
     low, high = meta.get("low"), meta.get("high")
+    allowed = (f"allowed [{'-inf' if low is None else f'{low:g}'}, "
+               f"{'inf' if high is None else f'{high:g}'}] ({meta.get('unit')})")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{path}={value!r} must be a finite number; {allowed}")
     if (low is not None and value < low) or (high is not None and value > high):
-        hi = "inf" if high is None else f"{high:g}"
-        raise ConfigError(f"{path}={value!r} is out of range; allowed "
-                          f"[{low:g}, {hi}] ({meta.get('unit')})")
+        raise ConfigError(f"{path}={value!r} is out of range; {allowed}")
 
 
 def _walk(obj: Any, prefix: str = "") -> None:
@@ -381,10 +381,6 @@ def validate(config: SimConfig) -> SimConfig:
         raise ConfigError(f"system.path={system.path!r} is only used with system=csv; "
                           f"got system.name={system.name!r}")
     regime = config.regime
-    if regime.partner_choice in ("assigned", "both") and config.partnerships.max_partners == 0:
-        raise ConfigError("partnerships.max_partners=0 contradicts regime.partner_choice="
-                          f"{regime.partner_choice!r}: an authority cannot assign partners "
-                          "when none are allowed")
     if regime.contracts == "required" and regime.contract_formality == 0.0:
         raise ConfigError("regime.contracts='required' with regime.contract_formality=0 is "
                           "contradictory; set a formality in (0, 1] or contracts='none'")

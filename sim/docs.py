@@ -93,6 +93,7 @@ EVIDENCE: dict[str, str] = {
     "workforce.overload_memory_weeks": "Assumption",
     # handoffs
     "handoffs.intake_margin": "Assumption",
+    "handoffs.intake_margin_social_care": "[CAL]; Calibrated",
     "handoffs.adhoc_base": "[CAL]; Calibrated",
     "handoffs.partner_base": "[CAL]; Calibrated",
     "handoffs.reliance_weight": "[M23], [A21]; Assumption",
@@ -383,6 +384,8 @@ def render_kinds() -> str:
                      f"{SIZE_MEAN_FTE[k]:,.0f} (log-sd {SIZE_LOG_SD[k]:g}, floor "
                      f"{SIZE_FLOOR_FTE[k]:g})", f"{PRODUCTIVITY[k]:g}", f"{BLOCKING[k]:g}",
                      out or "-"])
+    totals = " / ".join(f"{sum(BUILTIN_COUNTS[s]):,}" for s in BUILTIN_COUNTS)
+    rows.append(["total", "", totals, "", "", "", ""])
     systems = " / ".join(BUILTIN_COUNTS)
     return "\n".join(_table(
         ["kind", "sector", f"count ({systems})", "funded FTE, mean", "episodes per FTE-week",

@@ -35,10 +35,15 @@ SOCIAL_CARE = np.array([False, False, False, False, True, True])
 #: resident-weeks (about one FTE of care per resident), social care packages.
 PRODUCTIVITY = np.array([0.25, 0.2, 0.5, 8.0, 1.0, 0.3])
 
+#: Staff FTE per general and acute bed (assumption, see sim.system): with
+#: PRODUCTIVITY[ACUTE] a bed turns over 1.5 episodes a week, a length of stay of
+#: about 4.7 days.
+ACUTE_FTE_PER_BED = 6.0
+
 #: Capacity (episodes/week) one patient waiting for a handoff blocks at the sender:
-#: a delayed hospital discharge occupies a bed (about one episode a week at a
-#: five-to-seven-day length of stay); elsewhere a waiting patient takes less.
-BLOCKING = np.array([1.0, 0.5, 0.5, 0.1, 0.2, 0.2])
+#: a delayed hospital discharge occupies a bed (a bed-week is 1.5 episodes);
+#: elsewhere a waiting patient takes less (assumption).
+BLOCKING = np.array([1.5, 0.5, 0.5, 0.1, 0.2, 0.2])
 
 A, M, C, P, H, L = (int(k) for k in Kind)
 

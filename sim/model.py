@@ -166,7 +166,10 @@ class CollaborationModel(mesa.Model):
         full = st.funded * PRODUCTIVITY[st.kind] * cfg.context.demand_ratio
         self.routes = handoff_routes(st.kind, st.xy, full, st.intake_share * full,
                                      cfg.handoffs.adhoc_neighbours)
-        self._balance_flows(full)
+        self.pair_distance = handoffs.distance_km(
+            st.xy, self.routes.sender[self.routes.pair_group], self.routes.pair_receiver)
+        for _ in range(3):  # a few rounds: intake and the flows it attracts settle together
+            self._balance_flows(full)
         self.route_of = np.full((self.n_providers, N_KINDS), -1, dtype=np.int64)
         self.route_of[self.routes.sender, self.routes.kind] = np.arange(len(self.routes.sender))
         self.delayed = np.zeros(len(self.routes.sender))  # episodes waiting per route group
@@ -187,20 +190,24 @@ class CollaborationModel(mesa.Model):
 
         A care home next to a hospital expects more discharges than one far from
         any: expected inflow is each route's expected flow shared over its receivers
-        in proportion to their first-guess intake. External demand is what remains
+        as the routing rule would share it (intake times the chance of an ad hoc
+        handoff at that distance). External demand is what remains
         of the provider's expected workload, and intake capacity keeps a margin over
         the expected inflow (assumption: the system is sized for its flows).
         """
         st, r = self.state, self.routes
         ratio = self.config.context.demand_ratio
         capacity_full = served / ratio
-        weight = st.intake_share[r.pair_receiver] * capacity_full[r.pair_receiver] + 1e-12
+        hc = self.config.handoffs
+        success = 1.0 / (1.0 + np.exp(-(hc.adhoc_base - self.pair_distance
+                                        / hc.distance_scale_km)))
+        weight = (st.intake_share[r.pair_receiver] * capacity_full[r.pair_receiver] + 1e-12) \
+            * success
         total = np.bincount(r.pair_group, weight, minlength=len(r.sender))
         group_flow = served[r.sender] * r.share
         inflow = np.bincount(r.pair_receiver, group_flow[r.pair_group] * weight
                              / total[r.pair_group], minlength=self.n_providers)
         st.demand_base = np.maximum(served - inflow, 0.1 * served)
-        hc = self.config.handoffs
         margin = np.where(SOCIAL_CARE[st.kind], hc.intake_margin_social_care, hc.intake_margin)
         st.intake_share = margin * inflow / capacity_full
 
@@ -225,6 +232,9 @@ class CollaborationModel(mesa.Model):
         senders, receivers = ps.directed()
         trust_dir = np.concatenate([ps.trust[:, 0], ps.trust[:, 1]])
         formality_dir = np.concatenate([ps.formality, ps.formality])
+        # Culture similarity and distance of each partnership, shared by the mechanisms.
+        self.edge_similarity = handoffs.similarity(st.culture, ps.a, ps.b)
+        self.edge_distance = handoffs.distance_km(st.xy, ps.a, ps.b)
 
         # 3. Mutual aid, planned on last week's pressure.
         if regime.maintain:
@@ -289,12 +299,10 @@ class CollaborationModel(mesa.Model):
         # 6. Paperwork (sets next week's admin share).
         building = cfg.monitoring.build_cost * np.maximum(self._maturity_target() - st.maturity,
                                                           0.0)
-        if len(ps):
-            sim = handoffs.similarity(st.culture, ps.a, ps.b)
-            cost = paperwork.partnership_cost(ps.formality, sim, regime.reporting_fte,
-                                              cfg.paperwork)
-        else:
-            cost = np.zeros(0)
+        cost = paperwork.partnership_cost(ps.formality, self.edge_similarity,
+                                          regime.reporting_fte, cfg.paperwork)
+        if not regime.maintain:
+            cost = np.zeros_like(cost)  # nobody spends time on links no longer maintained
         st.admin_share, self.degree = paperwork.admin_share(ps.a, ps.b, cost, st.staff, building,
                                                             self.span, cfg.paperwork)
 
@@ -341,13 +349,17 @@ class CollaborationModel(mesa.Model):
         r = self.routes
         obs_adhoc = observed(r.sender[r.pair_group], r.pair_receiver)
         edge_group = self.route_of[senders, st.kind[receivers]]
+        if not self.regime.maintain:
+            edge_group = np.full_like(edge_group, -1)  # unmaintained links carry no handoffs
         confidence_dir = np.concatenate([self.partnerships.confidence[:, 0],
                                          self.partnerships.confidence[:, 1]])
         reliance = (1.0 - formality_dir) * trust_dir + formality_dir * confidence_dir
         return handoffs.route_handoffs(
             offered, r.sender, r.pair_group, r.pair_receiver, edge_group, receivers, reliance,
-            formality_dir, obs_adhoc, observed(senders, receivers, 0.5 * trust_dir), intake, st.culture, st.xy,
-            st.faith, self.config.handoffs)
+            formality_dir, obs_adhoc, observed(senders, receivers, 0.5 * trust_dir), intake,
+            handoffs.similarity(st.culture, r.sender[r.pair_group], r.pair_receiver),
+            self.pair_distance, np.tile(self.edge_similarity, 2),
+            np.tile(self.edge_distance, 2), st.faith, self.config.handoffs)
 
     def _partnership_week(self, res: handoffs.HandoffResult, lent: np.ndarray) -> float:
         """Improvement, trust, confidence and culture on every partnership; returns interactions."""
@@ -374,8 +386,8 @@ class CollaborationModel(mesa.Model):
         total_flow = flow.sum(axis=1)
         failure = np.divide((flow * (1.0 - success)).sum(axis=1), total_flow,
                             out=np.zeros(e), where=total_flow > 1e-9)
-        sim = handoffs.similarity(st.culture, a, b)
-        conflict = relations.conflicts(failure, 1.0 - sim, interacted, cfg.trust, rng)
+        conflict = relations.conflicts(failure, 1.0 - self.edge_similarity, interacted,
+                                       cfg.trust, rng)
         good = np.maximum(np.where(has_flow, success, 0.0), helped.astype(np.float64))
         baseline = np.column_stack([st.base_trust[a], st.base_trust[b]])
         trust = relations.update_trust(ps.trust, good, conflict, interacted, ps.formality,

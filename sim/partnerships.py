@@ -25,6 +25,7 @@ class Partnerships:
     def __init__(self, n_providers: int, capacity: int = 256) -> None:
         self.n_providers = n_providers
         self.n = 0
+        self._sorted: np.ndarray | None = None  # sorted keys, rebuilt after changes
         self._cap = max(16, capacity)
         self._data: dict[str, np.ndarray] = {}
         for name, spec in _FIELDS.items():
@@ -58,7 +59,16 @@ class Partnerships:
     def exists(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Whether each (a, b) pair (any order) is already a partnership."""
         lo, hi = np.minimum(a, b), np.maximum(a, b)
-        return np.isin(lo * self.n_providers + hi, self.keys())
+        return self._known(lo * self.n_providers + hi)
+
+    def _known(self, keys: np.ndarray) -> np.ndarray:
+        """Whether each key is an active partnership (binary search in the sorted keys)."""
+        if self._sorted is None:
+            self._sorted = np.sort(self.keys())
+        if len(self._sorted) == 0:
+            return np.zeros(len(keys), dtype=bool)
+        pos = np.minimum(np.searchsorted(self._sorted, keys), len(self._sorted) - 1)
+        return self._sorted[pos] == keys
 
     # ------------------------------------------------------------------ changes
     def add(self, a: np.ndarray, b: np.ndarray, *, trust_a: np.ndarray, trust_b: np.ndarray,
@@ -76,7 +86,7 @@ class Partnerships:
         t_hi = np.where(swap, trust_a, trust_b)
         form = np.broadcast_to(np.asarray(formality, dtype=np.float64), lo.shape)
         keys = lo * self.n_providers + hi
-        ok = (lo != hi) & ~np.isin(keys, self.keys())
+        ok = (lo != hi) & ~self._known(keys)
         _, first = np.unique(keys, return_index=True)
         once = np.zeros(len(keys), dtype=bool)
         once[first] = True
@@ -97,6 +107,7 @@ class Partnerships:
         d["at_switch"][rows] = False
         d["formed_week"][rows] = week
         self.n += k
+        self._sorted = None
         return k
 
     def remove(self, drop: np.ndarray) -> int:
@@ -109,6 +120,7 @@ class Partnerships:
             for arr in self._data.values():
                 arr[:m] = arr[: self.n][keep]
             self.n = m
+            self._sorted = None
         return k
 
     def _reserve(self, size: int) -> None:

@@ -46,6 +46,10 @@ def chosen_formality(regime: RegimeConfig, trust: np.ndarray, sim: np.ndarray) -
 def switch_regime(model: CollaborationModel, regime: RegimeConfig) -> None:
     """Apply the one-off changes a regime makes when it takes over from the status quo."""
     ps, st = model.partnerships, model.state
+    # Survival is counted over the partnerships that existed before the switch, so
+    # that links a mandate supersedes count as ended.
+    ps.at_switch[:] = True
+    model.partnerships_at_switch = len(ps)
     if regime.existing == "superseded" and len(ps):
         local = ~ps.mandated
         # autonomy lost: how much each provider relied on the chosen links it loses [FJ01]
@@ -71,8 +75,6 @@ def switch_regime(model: CollaborationModel, regime: RegimeConfig) -> None:
         ps.add(a, b, trust_a=trust_a, trust_b=trust_b, formality=formality, mandated=True,
                goals=regime.shared_goals, week=model.week)
     ps.goals[:] = regime.shared_goals
-    ps.at_switch[:] = True
-    model.partnerships_at_switch = len(ps)
 
 
 def form_partnerships(model: CollaborationModel, regime: RegimeConfig) -> int:
@@ -139,6 +141,6 @@ def end_partnerships(model: CollaborationModel, regime: RegimeConfig) -> int:
         return 0
     cfg = model.config.partnerships
     low = ps.trust.min(axis=1) < cfg.exit_threshold
-    can_leave = np.full(len(ps), regime.may_exit) | ~regime.maintain
+    can_leave = regime.may_exit or not regime.maintain
     leaving = low & can_leave & (model.rng.random(len(ps)) < cfg.exit_rate)
     return ps.remove(leaving)

@@ -9,7 +9,7 @@ system      areas  acute  mental  community     PCN    care home  LA    total
 ==========  =====  =====  ======  ============  =====  =========  ====  ======
 teaching        1      1       1             1      6         30     1      40
 ics             1      3       1             1     30        361     4     400
-england        42    120      50            15  1,250     15,000   153  16,588
+england        42    120      50            42  1,250     15,000   153  16,615
 ==========  =====  =====  ======  ============  =====  =========  ====  ======
 
 Geography (a flat map, km). Each area (an integrated care system) is a disc whose
@@ -46,11 +46,9 @@ not tuning knobs; the calibration facts behind them:
 ``scale`` multiplies every built-in count (rounded half up, at least 1 of each
 kind); the geography of the areas stays the same, so a larger scale means denser
 places. The number of areas does not scale. Where a kind has fewer providers
-than there are areas (community trusts in ``england``: 15 for 42 areas, as in
-the real NHS where acute or mental health trusts run the others' community
-services), they go to distinct areas drawn in proportion to population;
-otherwise each area gets at least one and the rest are shared in proportion to
-population by largest remainders, so totals are exact.
+than there are areas (e.g. at a small ``scale``), they go to distinct areas drawn
+in proportion to population; otherwise each area gets at least one and the rest
+are shared in proportion to population by largest remainders, so totals are exact.
 """
 
 from __future__ import annotations
@@ -149,7 +147,10 @@ _A, _M, _C, _P, _H, _L = (int(k) for k in Kind)
 BUILTIN_COUNTS: dict[str, tuple[int, ...]] = {
     "teaching": (1, 1, 1, 6, 30, 1),
     "ics": (3, 1, 1, 30, 361, 4),
-    "england": (120, 50, 15, 1250, 15000, 153),
+    # community: one community services provider per ICS: the 15 standalone community
+    # trusts, and elsewhere the community arms of acute or mental health trusts,
+    # represented as providers of their own so that every area has community care.
+    "england": (120, 50, 42, 1250, 15000, 153),
 }
 
 #: Mean funded FTE and log-sd of each kind's size (see the module docstring).

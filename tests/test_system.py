@@ -28,7 +28,7 @@ EXPECTED = {
                  "local_authority": 1},
     "ics": {"acute": 3, "mental_health": 1, "community": 1, "pcn": 30, "care_home": 361,
             "local_authority": 4},
-    "england": {"acute": 120, "mental_health": 50, "community": 15, "pcn": 1250,
+    "england": {"acute": 120, "mental_health": 50, "community": 42, "pcn": 1250,
                 "care_home": 15000, "local_authority": 153},
 }
 
@@ -92,12 +92,12 @@ def test_scaled_counts_exact_in_england(scale: float) -> None:
 
 
 def test_england_every_area_has_the_main_kinds(england: ProviderTable) -> None:
-    for kind in (Kind.ACUTE, Kind.MENTAL_HEALTH, Kind.PCN, Kind.CARE_HOME,
+    for kind in (Kind.ACUTE, Kind.MENTAL_HEALTH, Kind.COMMUNITY, Kind.PCN, Kind.CARE_HOME,
                  Kind.LOCAL_AUTHORITY):
         per_area = np.bincount(england.area[england.kind == kind], minlength=42)
         assert per_area.min() >= 1, kind.name
     community = np.bincount(england.area[england.kind == Kind.COMMUNITY], minlength=42)
-    assert community.max() == 1 and community.sum() == 15
+    assert community.max() == 1 and community.sum() == 42
 
 
 def test_england_shares_follow_population(england: ProviderTable) -> None:
@@ -185,7 +185,7 @@ def test_unknown_system_name() -> None:
 
 
 def test_builtin_counts_total() -> None:
-    assert sum(BUILTIN_COUNTS["england"]) == 16588
+    assert sum(BUILTIN_COUNTS["england"]) == 16615
 
 
 # --------------------------------------------------------------------------- CSV

@@ -70,8 +70,10 @@ def route_handoffs(
     observed_intake_adhoc: np.ndarray,
     observed_intake_edge: np.ndarray,
     intake: np.ndarray,
-    culture: np.ndarray,
-    xy: np.ndarray,
+    similarity_adhoc: np.ndarray,
+    distance_adhoc: np.ndarray,
+    similarity_edge: np.ndarray,
+    distance_edge: np.ndarray,
     faith: np.ndarray,
     p: HandoffConfig,
 ) -> HandoffResult:
@@ -90,7 +92,9 @@ def route_handoffs(
         observed_intake_adhoc: (P,) receivers' intake as the sender sees it (episodes).
         observed_intake_edge: (2E,) the same for partners.
         intake: receivers' true intake this week (episodes, N,).
-        culture: (N, d) working cultures; xy: (N, 2) locations (km).
+        similarity_adhoc, distance_adhoc: culture similarity (0-1) and distance (km) of
+            each ad hoc pair (P,); similarity_edge, distance_edge: the same per directed
+            partnership (2E,).
         faith: (N,) staff faith in collaboration, 0-1: engaged staff on both sides make
             handoffs work [M23 trust and belief].
     """
@@ -102,15 +106,15 @@ def route_handoffs(
     senders = route_sender[pair_group]
     e_sender = route_sender[eg]
     p_adhoc = _sigmoid(
-        p.adhoc_base + p.culture_weight * (similarity(culture, senders, rcv) - 0.5)
+        p.adhoc_base + p.culture_weight * (similarity_adhoc - 0.5)
         + p.faith_weight * (0.5 * (faith[senders] + faith[rcv]) - 0.5)
-        - distance_km(xy, senders, rcv) / p.distance_scale_km)
+        - distance_adhoc / p.distance_scale_km)
     p_edge = _sigmoid(
         p.partner_base + p.reliance_weight * reliance
         + p.formality_weight * formality * (1.0 - reliance)
-        + p.culture_weight * (similarity(culture, e_sender, edge_receiver) - 0.5)
+        + p.culture_weight * (similarity_edge - 0.5)
         + p.faith_weight * (0.5 * (faith[e_sender] + faith[edge_receiver]) - 0.5)
-        - distance_km(xy, e_sender, edge_receiver) / p.distance_scale_km)
+        - distance_edge / p.distance_scale_km)
 
     # Senders send where they expect handoffs to succeed: observed intake times the
     # chance of success (a partner may also get an explicit preference).
