@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from sim.config import ConfigError, SimConfig, config_dir, from_dict, register_configs
+from sim.config import ConfigError, SimConfig, config_dir, register_configs, to_sim_config
 from sim.outcomes import COLUMNS, calibration_table
 from sim.results import is_complete, write_run
 
@@ -102,22 +102,22 @@ def scenario_from(cfg: Any) -> SimConfig:
     from omegaconf.errors import OmegaConfBaseException
 
     if not isinstance(cfg, DictConfig):
-        return from_dict({k: v for k, v in dict(cfg).items() if k != "hydra"})
+        return to_sim_config(cfg)
     try:
         job = OmegaConf.masked_copy(cfg, [k for k in cfg.keys() if k != "hydra"])
         missing = sorted(OmegaConf.missing_keys(job))
+        if not missing:
+            return to_sim_config(job)
         data = OmegaConf.to_container(job, resolve=True, throw_on_missing=False)
     except OmegaConfBaseException as err:
         key = getattr(err, "full_key", None)
         first = str(err).splitlines()[0] if str(err).strip() else type(err).__name__
         raise ConfigError(f"{key}: {first}" if key else first) from None
-    for key in missing:  # let the schema explain what a missing value needs
+    for key in missing:  # let the schema explain what a missing value needs (system.path)
         _set(data, key, None)
-    config = from_dict(data)
-    if missing:
-        raise ConfigError(f"{missing[0]} has no value; set it on the command line "
-                          f"({missing[0]}=...)")
-    return config
+    to_sim_config(data)
+    raise ConfigError(f"{missing[0]} has no value; set it on the command line "
+                      f"({missing[0]}=...)")
 
 
 def check_inputs(config: SimConfig) -> None:
@@ -147,11 +147,11 @@ def print_summary(config: SimConfig, summary: dict, wall_seconds: float,
     if table.empty:
         print("  (needs at least 52 weeks of burn-in: time.burn_in_weeks >= 52)", file=out)
         return
-    print(f"{'measure':<26}{'simulated':>12}  {'published':<15}{'in range':<8}", file=out)
+    print(f"{'measure':<26}{'simulated':>12}  {'published':<15}in range", file=out)
     for row in table.itertuples(index=False):
         rng = f"{row.low:g} - {row.high:g}"
         print(f"{row.measure:<26}{_num(row.simulated):>12}  {rng:<15}"
-              f"{'yes' if row.in_range else 'no':<8}", file=out)
+              f"{'yes' if row.in_range else 'no'}", file=out)
 
 
 def _num(value: float | None) -> str:

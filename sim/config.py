@@ -113,7 +113,7 @@ class MonitoringConfig:
     initial_maturity: float = param(0.3, "share 0-1", *SHARE)
     target_maturity: float = param(0.3, "share 0-1 that investment builds towards", *SHARE)
     build_rate: float = param(0.01, "share of the gap to target closed per week", 0.0, 1.0)
-    build_cost: float = param(0.04, "share of staff time per unit of gap while building",
+    build_cost: float = param(0.02, "share of staff time per unit of gap while building",
                               0.0, 0.5)
     max_lag_weeks: int = param(8, "weeks of lag at zero maturity", 0, 52)
     noise: float = param(0.5, "relative noise of observations at zero maturity", 0.0, 3.0)
@@ -168,6 +168,10 @@ class HandoffConfig:
     formality_weight: float = param(0.6, "log-odds per unit of contract formality (role "
                                     "clarity)", 0.0, 20.0)
     culture_weight: float = param(1.5, "log-odds per unit of culture similarity", 0.0, 20.0)
+    data_weight: float = param(1.0, "log-odds per unit of the two sides' mean data maturity "
+                               "(shared records, known requirements)", 0.0, 20.0)
+    quality_weight: float = param(2.0, "log-odds per unit of the two sides' mean quality of "
+                                  "practice above 0.6", 0.0, 20.0)
     faith_weight: float = param(1.0, "log-odds per unit of the two sides' mean staff faith "
                                 "above 0.5", 0.0, 20.0)
     distance_scale_km: float = param(40.0, "km over which the odds fall by a factor e",
@@ -299,6 +303,21 @@ class PartnershipConfig:
 
 
 @dataclass
+class ShockConfig:
+    """A temporary loss of intake across the system (e.g. a winter crisis or an IT outage).
+
+    For ``weeks`` weeks from ``start_week`` (counted from the regime switch), every
+    provider's intake for handoffs falls by ``intake_loss``: handoffs fail, partners
+    quarrel, and trust is tested. Off by default.
+    """
+
+    start_week: int = param(0, "week of the shock, counted from the regime switch", -5200,
+                            5200)
+    weeks: int = param(0, "weeks the shock lasts (0 = no shock)", 0, 520)
+    intake_loss: float = param(0.8, "share of intake lost while it lasts", *SHARE)
+
+
+@dataclass
 class OutputConfig:
     """What is collected and shown."""
 
@@ -328,6 +347,7 @@ class SimConfig:
     improvement: ImprovementConfig = field(default_factory=ImprovementConfig)
     culture: CultureConfig = field(default_factory=CultureConfig)
     partnerships: PartnershipConfig = field(default_factory=PartnershipConfig)
+    shock: ShockConfig = field(default_factory=ShockConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
 
     def __post_init__(self) -> None:
@@ -356,6 +376,31 @@ def _check_field(path: str, value: Any, meta: dict, type_: Any) -> None:
         raise ConfigError(f"{path}={value!r} is out of range; {allowed}")
 
 
+def _check_type(path: str, value: Any, annotation: Any) -> None:
+    """Reject a value whose type does not match the field's annotation (Python-built configs)."""
+    kind = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "")
+    if value is None:
+        if "None" not in kind:
+            raise ConfigError(f"{path} must not be empty (null)")
+        return
+    if "bool" in kind:
+        ok = isinstance(value, bool)
+        want = "true or false"
+    elif "int" in kind and "float" not in kind:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        want = "a whole number"
+    elif "float" in kind:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        want = "a number"
+    elif "str" in kind:
+        ok = isinstance(value, str)
+        want = "text"
+    else:
+        return
+    if not ok:
+        raise ConfigError(f"{path}={value!r} must be {want}")
+
+
 def _walk(obj: Any, prefix: str = "") -> None:
     for f in dataclasses.fields(obj):
         value = getattr(obj, f.name)
@@ -363,6 +408,7 @@ def _walk(obj: Any, prefix: str = "") -> None:
         if dataclasses.is_dataclass(value):
             _walk(value, path + ".")
         else:
+            _check_type(path, value, f.type)
             _check_field(path, value, dict(f.metadata), f.type)
 
 
@@ -464,28 +510,11 @@ def _build(cls: type, data: dict, prefix: str) -> Any:
 
 
 def _coerce(path: str, value: Any, f: dataclasses.Field) -> Any:
-    """Check a leaf's type against its default's type; ints are accepted as floats."""
+    """Check a leaf's type against the field's annotation; whole numbers pass as floats."""
+    _check_type(path, value, f.type)
     kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
-    if value is None:
-        if "None" in kind:
-            return None
-        raise ConfigError(f"{path} must not be empty (null)")
-    if "bool" in kind:
-        if isinstance(value, bool):
-            return value
-        raise ConfigError(f"{path}={value!r} must be true or false")
-    if "int" in kind and "float" not in kind:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{path}={value!r} must be a whole number")
-        return value
-    if "float" in kind:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(f"{path}={value!r} must be a number")
+    if "float" in kind and isinstance(value, int):
         return float(value)
-    if "str" in kind:
-        if not isinstance(value, str):
-            raise ConfigError(f"{path}={value!r} must be text")
-        return value
     return value
 
 

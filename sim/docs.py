@@ -100,6 +100,8 @@ EVIDENCE: dict[str, str] = {
     "handoffs.formality_weight": "[M23], [HF17]; Assumption",
     "handoffs.culture_weight": "[M23]; Assumption",
     "handoffs.faith_weight": "[M23]; Assumption",
+    "handoffs.quality_weight": "[M23]; Assumption",
+    "handoffs.data_weight": "[M23]; Assumption",
     "handoffs.distance_scale_km": "[M23]; Assumption",
     "handoffs.adhoc_neighbours": "Assumption",
     "handoffs.partner_preference": "[GN06]; Assumption",
@@ -155,6 +157,9 @@ EVIDENCE: dict[str, str] = {
     "partnerships.exit_rate": "[GN06]; Assumption",
     "partnerships.assigned_per_kind": "[M23]; Assumption",
     # output
+    "shock.start_week": "Design",
+    "shock.weeks": "Design",
+    "shock.intake_loss": "[S93], [VH03]; Design",
     "output.agent_snapshot_every": "Technical",
     "output.progress_bar": "Technical",
 }

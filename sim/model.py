@@ -253,6 +253,7 @@ class CollaborationModel(mesa.Model):
                                           minlength=self.n_providers)
         st.capacity = flows.capacity(st.staff, PRODUCTIVITY[st.kind], st.admin_share,
                                      st.aid_in, st.aid_out, BLOCKING[st.kind] * delayed_by_provider)
+        workload = st.backlog.copy()  # episodes waiting for service this week
         served, reneged, st.backlog, st.pressure = flows.serve(
             st.backlog, st.capacity, cfg.handoffs.renege_rate)
 
@@ -261,6 +262,9 @@ class CollaborationModel(mesa.Model):
         offered = self.delayed + new
         # Intake for handoffs shrinks as the receiver's own workload rises.
         intake = st.intake_share * st.capacity * np.clip(1.25 - 0.25 * st.pressure, 0.25, 1.0)
+        shock = cfg.shock
+        if shock.weeks and shock.start_week <= self.week < shock.start_week + shock.weeks:
+            intake = intake * (1.0 - shock.intake_loss)
         res = self._route(offered, intake, senders, receivers, trust_dir, formality_dir, rng)
         waiting = offered - res.transferred
         resolved = waiting * cfg.handoffs.delay_resolution
@@ -321,7 +325,7 @@ class CollaborationModel(mesa.Model):
         form_partnerships(self, regime)
         self.degree = ps.degree()
 
-        outcomes.record_week(self, new, success_group, reneged, arrivals + res.inbound,
+        outcomes.record_week(self, new, success_group, reneged, workload,
                              interactions)
         self.datacollector.collect(self)
         self.week += 1
@@ -359,7 +363,8 @@ class CollaborationModel(mesa.Model):
             formality_dir, obs_adhoc, observed(senders, receivers, 0.5 * trust_dir), intake,
             handoffs.similarity(st.culture, r.sender[r.pair_group], r.pair_receiver),
             self.pair_distance, np.tile(self.edge_similarity, 2),
-            np.tile(self.edge_distance, 2), st.faith, self.config.handoffs)
+            np.tile(self.edge_distance, 2), st.faith, st.quality, st.maturity,
+            self.config.handoffs)
 
     def _partnership_week(self, res: handoffs.HandoffResult, lent: np.ndarray) -> float:
         """Improvement, trust, confidence and culture on every partnership; returns interactions."""
@@ -374,10 +379,12 @@ class CollaborationModel(mesa.Model):
 
         # Improvement and best-practice sharing [M23 ambition, AG08 small wins].
         align = relations.alignment(st.priorities, a, b, self.national_agenda)
-        complexity = 0.5 * (st.admin_share[a] + st.admin_share[b]) / cfg.paperwork.max_share
+        complexity = 0.5 * (st.admin_share[a] + st.admin_share[b]) / max(
+            cfg.paperwork.max_share, 1e-9)
         ps.progress[:], milestones = relations.improvement(
             ps.progress, align, ps.goals, ps.trust.mean(axis=1),
-            0.5 * (st.faith[a] + st.faith[b]), complexity, cfg.improvement)
+            0.5 * (st.faith[a] + st.faith[b]), 0.5 * (st.maturity[a] + st.maturity[b]),
+            complexity, cfg.improvement)
         st.quality = relations.share_practice(st.quality, a, b, milestones,
                                               cfg.improvement.sharing_rate)
 
@@ -414,6 +421,7 @@ class CollaborationModel(mesa.Model):
         st.culture = relations.converge_culture(st.culture, a, b, interacted.astype(np.float64),
                                                 cfg.culture)
         self.conflicts_this_week = int(conflict.sum())
+        ps.flow[:], ps.on_time[:] = flow, success
         return float(has_flow.sum() + helped.sum() + (milestones > 0).sum())
 
     # ------------------------------------------------------------------ views
@@ -439,6 +447,8 @@ class CollaborationModel(mesa.Model):
             "confidence_ab": ps.confidence[:, 0], "confidence_ba": ps.confidence[:, 1],
             "formality": ps.formality, "progress": ps.progress, "mandated": ps.mandated,
             "goals": ps.goals, "formed_week": ps.formed_week,
+            "flow_ab": ps.flow[:, 0], "flow_ba": ps.flow[:, 1],
+            "on_time_ab": ps.on_time[:, 0], "on_time_ba": ps.on_time[:, 1],
             "distance_km": handoffs.distance_km(st.xy, ps.a, ps.b),
             "culture_similarity": handoffs.similarity(st.culture, ps.a, ps.b),
         })

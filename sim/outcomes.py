@@ -21,7 +21,7 @@ COLUMNS: tuple[str, ...] = (
     "care_coordination",  # share of new handoffs completed on time
     "delayed_handoffs",  # patients waiting for a handoff (episodes)
     "vacancy_rate",  # 1 - staff in post / funded posts, all providers
-    "unmet_demand",  # share of the week's demand that left unserved
+    "unmet_demand",  # share of the week's workload (waiting + new) that left unserved
     "workload_gini",  # Gini of utilisation (workload / capacity) across providers
     "mean_trust",  # mean trust over active partnerships (both directions); 0 if none
     "mean_belief",  # mean staff faith in collaboration
@@ -79,7 +79,7 @@ def gini(x: np.ndarray) -> float:
 
 
 def record_week(model: CollaborationModel, new: np.ndarray, success: np.ndarray,
-                reneged: np.ndarray, demand: np.ndarray, interactions: float) -> None:
+                reneged: np.ndarray, workload: np.ndarray, interactions: float) -> None:
     """Set the model attributes that the DataCollector reads as this week's row."""
     st, ps = model.state, model.partnerships
     social = SOCIAL_CARE[st.kind]
@@ -89,7 +89,7 @@ def record_week(model: CollaborationModel, new: np.ndarray, success: np.ndarray,
     model.vacancy_rate = float(1.0 - st.staff.sum() / st.funded.sum())
     model.nhs_vacancy_rate = _vacancy(st.staff, st.funded, ~social)
     model.social_care_vacancy_rate = _vacancy(st.staff, st.funded, social)
-    model.unmet_demand = float(reneged.sum() / max(demand.sum(), 1e-9))
+    model.unmet_demand = float(reneged.sum() / max(workload.sum(), 1e-9))
     model.workload_gini = gini(np.minimum(st.pressure, 3.0))
     model.vacancy_gini = gini(1.0 - st.staff / st.funded)
     e = len(ps)

@@ -16,6 +16,7 @@ _FIELDS = {
     "formality": np.float64, "progress": np.float64,
     "mandated": np.bool_, "goals": np.bool_, "at_switch": np.bool_,
     "formed_week": np.int64,
+    "flow": (np.float64, 2), "on_time": (np.float64, 2),  # last week's handoffs, by direction
 }
 
 
@@ -106,6 +107,8 @@ class Partnerships:
         d["goals"][rows] = goals
         d["at_switch"][rows] = False
         d["formed_week"][rows] = week
+        d["flow"][rows] = 0.0
+        d["on_time"][rows] = 0.0
         self.n += k
         self._sorted = None
         return k

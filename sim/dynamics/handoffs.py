@@ -75,6 +75,8 @@ def route_handoffs(
     similarity_edge: np.ndarray,
     distance_edge: np.ndarray,
     faith: np.ndarray,
+    quality: np.ndarray,
+    maturity: np.ndarray,
     p: HandoffConfig,
 ) -> HandoffResult:
     """Route ``offered`` episodes of each group to receivers and hand over what succeeds.
@@ -97,6 +99,10 @@ def route_handoffs(
             partnership (2E,).
         faith: (N,) staff faith in collaboration, 0-1: engaged staff on both sides make
             handoffs work [M23 trust and belief].
+        quality: (N,) quality of practice, 0-1: good practice (e.g. discharge planning)
+            spread by partnerships makes handoffs work [M23 sharing best practice].
+        maturity: (N,) data maturity, 0-1: shared records and known requirements make
+            fewer handoffs fall through [M23 monitoring and data; assumption].
     """
     n_groups, n_providers = len(offered), len(intake)
     on_path = edge_group >= 0
@@ -108,12 +114,16 @@ def route_handoffs(
     p_adhoc = _sigmoid(
         p.adhoc_base + p.culture_weight * (similarity_adhoc - 0.5)
         + p.faith_weight * (0.5 * (faith[senders] + faith[rcv]) - 0.5)
+        + p.quality_weight * (0.5 * (quality[senders] + quality[rcv]) - 0.6)
+        + p.data_weight * (0.5 * (maturity[senders] + maturity[rcv]) - 0.3)
         - distance_adhoc / p.distance_scale_km)
     p_edge = _sigmoid(
         p.partner_base + p.reliance_weight * reliance
         + p.formality_weight * formality * (1.0 - reliance)
         + p.culture_weight * (similarity_edge - 0.5)
         + p.faith_weight * (0.5 * (faith[e_sender] + faith[edge_receiver]) - 0.5)
+        + p.quality_weight * (0.5 * (quality[e_sender] + quality[edge_receiver]) - 0.6)
+        + p.data_weight * (0.5 * (maturity[e_sender] + maturity[edge_receiver]) - 0.3)
         - distance_edge / p.distance_scale_km)
 
     # Senders send where they expect handoffs to succeed: observed intake times the

@@ -85,16 +85,18 @@ def alignment(priorities: np.ndarray, a: np.ndarray, b: np.ndarray,
 
 
 def improvement(progress: np.ndarray, align: np.ndarray, goals: np.ndarray,
-                mean_trust: np.ndarray, mean_faith: np.ndarray, complexity: np.ndarray,
-                p: ImprovementConfig) -> tuple[np.ndarray, np.ndarray]:
+                mean_trust: np.ndarray, mean_faith: np.ndarray, maturity: np.ndarray,
+                complexity: np.ndarray, p: ImprovementConfig) -> tuple[np.ndarray, np.ndarray]:
     """Joint improvement progress; returns new progress and milestones reached (E).
 
     Progress per week is faster with aligned priorities and agreed milestones
-    [M23 ambition], with trust and faith, and slower with complexity (0-1).
+    [M23 ambition], with trust and faith, with the partners' data maturity (data
+    show where to improve [M23 monitoring; HF17]: x(0.5 + maturity), assumption),
+    and slower with complexity (0-1).
     """
     goals_factor = np.where(goals, 1.0, p.no_goals_factor)
     rate = p.progress_rate * align * goals_factor * mean_trust * mean_faith \
-        * np.clip(1.0 - complexity, 0.0, 1.0)
+        * (0.5 + maturity) * np.clip(1.0 - complexity, 0.0, 1.0)
     total = progress + rate
     milestones = np.floor(total)
     return total - milestones, milestones
@@ -116,11 +118,18 @@ def share_practice(quality: np.ndarray, a: np.ndarray, b: np.ndarray, milestones
 
 def converge_culture(culture: np.ndarray, a: np.ndarray, b: np.ndarray,
                      intensity: np.ndarray, p: CultureConfig) -> np.ndarray:
-    """Interacting partners' cultures drift towards each other [Ax97]."""
+    """Interacting partners' cultures drift towards each other [Ax97].
+
+    Each provider moves towards the average culture of the partners it dealt with
+    this week: an organisation with a hundred partners does not change a hundred
+    times faster than one with one (assumption).
+    """
     n, d = culture.shape
     pull = p.convergence_rate * intensity[:, None] * (culture[b] - culture[a])
+    contacts = np.maximum(np.bincount(a, intensity, minlength=n)
+                          + np.bincount(b, intensity, minlength=n), 1.0)
     delta = np.zeros_like(culture)
     for dim in range(d):  # a handful of culture dimensions, not agents
         delta[:, dim] = (np.bincount(a, pull[:, dim], minlength=n)
                          - np.bincount(b, pull[:, dim], minlength=n))
-    return np.clip(culture + delta, 0.0, 1.0)
+    return np.clip(culture + delta / contacts[:, None], 0.0, 1.0)

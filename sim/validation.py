@@ -1,0 +1,407 @@
+"""Validation against the evidence: the eleven patterns of MODEL.md, with paired replicates.
+
+Each pattern names the scenarios it compares, a criterion stated before running,
+and an *effect* measured within one replicate seed (all scenarios of a pattern
+share the seed, so they share the map, the burn-in and the random stream:
+common random numbers). Over replicates, the effect's mean and 95% interval
+(Student t over paired replicates) decide the pattern: it passes when the
+interval excludes zero in the stated direction.
+
+Nothing here tunes the model: patterns must emerge from the mechanisms.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.config import SimConfig, from_dict, to_dict
+from sim.kinds import LINKED
+from sim.model import CollaborationModel
+from sim.runner import run
+
+# --------------------------------------------------------------------------- helpers
+
+
+def scenario(base: SimConfig, **changes) -> SimConfig:
+    """A copy of ``base`` with dotted-key changes, e.g. ``{"context.initial_trust": 0.1}``.
+
+    A ``regime`` given by preset name is loaded from ``configs/regime/``.
+    """
+    data = to_dict(base)
+    for key, value in changes.items():
+        if key == "regime" and isinstance(value, str):
+            data["regime"] = _regime_preset(value)
+            continue
+        node = data
+        *parents, leaf = key.split(".")
+        for p in parents:
+            node = node[p]
+        node[leaf] = value
+    return from_dict(data)
+
+
+def _regime_preset(name: str) -> dict:
+    import yaml
+
+    from sim.config import config_dir
+
+    with open(config_dir() / "regime" / f"{name}.yaml", encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def policy_mean(result, column: str, first: int = 0, last: int | None = None) -> float:
+    """Mean of a weekly column over policy weeks ``first`` to ``last`` (inclusive)."""
+    w = result.weekly
+    sel = w["week"] >= first
+    if last is not None:
+        sel &= w["week"] <= last
+    return float(w.loc[sel, column].mean())
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One check: an effect whose 95% interval must exclude zero in ``direction``."""
+
+    name: str
+    statement: str
+    direction: int  # +1: effect must be > 0; -1: effect must be < 0
+
+
+@dataclass
+class Pattern:
+    """A pattern of MODEL.md: what is compared, and how each replicate's effects are measured.
+
+    ``measure(base, seed)`` returns one effect per criterion for one replicate.
+    """
+
+    key: str
+    title: str
+    evidence: str
+    scenarios: str
+    criteria: tuple[Criterion, ...]
+    measure: Callable[[SimConfig, int], Sequence[float]]
+    figure: Callable | None = field(default=None, repr=False)
+
+
+# --------------------------------------------------------------------------- patterns
+
+
+def _p1(base: SimConfig, seed: int) -> list[float]:
+    out = []
+    mand, local = (run(scenario(base, regime=r), seed) for r in ("mandated", "local"))
+    out.append(policy_mean(mand, "care_coordination") - policy_mean(local, "care_coordination"))
+    out.append(policy_mean(mand, "mean_belief") - policy_mean(local, "mean_belief"))
+    fresh = {"time.burn_in_weeks": 0, "context.initial_trust": 0.1}
+    mand0, local0 = (run(scenario(base, regime=r, **fresh), seed) for r in ("mandated", "local"))
+    out.append(policy_mean(mand0, "care_coordination") - policy_mean(local0, "care_coordination"))
+    return out
+
+
+def _p2(base: SimConfig, seed: int) -> list[float]:
+    """Faith change over the first policy year, mandated minus local, per provider."""
+    changes = {}
+    had = None
+    for regime in ("mandated", "local"):
+        m = CollaborationModel(scenario(base, regime=regime), rng=seed)
+        for _ in range(base.time.burn_in_weeks):
+            m.step()
+        faith0 = m.state.faith.copy()
+        if had is None:  # identical burn-in under both regimes (common random numbers)
+            ps = m.partnerships
+            working = (ps.trust.mean(axis=1) >= 0.5) & ~ps.mandated
+            n = m.n_providers
+            had = (np.bincount(ps.a[working], minlength=n)
+                   + np.bincount(ps.b[working], minlength=n)) > 0
+        for _ in range(52):
+            m.step()
+        changes[regime] = m.state.faith - faith0
+    drop = changes["mandated"] - changes["local"]
+    if had.all() or not had.any():
+        return [float("nan")]
+    return [float(drop[had].mean() - drop[~had].mean())]
+
+
+def _p3(base: SimConfig, seed: int) -> list[float]:
+    def pair(**ctx):
+        formal = run(scenario(base, regime="local", **{"regime.contracts": "required"}, **ctx),
+                     seed)
+        informal = run(scenario(base, regime="local", **{"regime.contracts": "none"}, **ctx),
+                       seed)
+        return formal, informal
+
+    diverse = {"context.culture_spread": 0.35}
+    similar = {"context.culture_spread": 0.05}
+    f_div, i_div = pair(**diverse)
+    f_sim, i_sim = pair(**similar)
+    trusting = {"context.initial_trust": 0.8}
+    f_hi, i_hi = pair(**trusting)
+    f_lo, i_lo = pair(**{"context.initial_trust": 0.2})
+    gain_div = policy_mean(f_div, "mean_trust") - policy_mean(i_div, "mean_trust")
+    gain_sim = policy_mean(f_sim, "mean_trust") - policy_mean(i_sim, "mean_trust")
+    coord_gain_hi = (policy_mean(f_hi, "care_coordination")
+                     - policy_mean(i_hi, "care_coordination"))
+    coord_gain_lo = (policy_mean(f_lo, "care_coordination")
+                     - policy_mean(i_lo, "care_coordination"))
+    return [
+        policy_mean(f_div, "partnership_survival") - policy_mean(i_div, "partnership_survival"),
+        gain_div,
+        gain_div - gain_sim,
+        coord_gain_hi - coord_gain_lo,
+    ]
+
+
+def _p4(base: SimConfig, seed: int) -> list[float]:
+    similar = run(scenario(base, **{"context.culture_spread": 0.05}), seed)
+    diverse = run(scenario(base, **{"context.culture_spread": 0.35}), seed)
+    return [policy_mean(similar, c) - policy_mean(diverse, c)
+            for c in ("mean_trust", "care_coordination")]
+
+
+def _p5(base: SimConfig, seed: int) -> list[float]:
+    def gap(supply: float) -> float:
+        res = {}
+        for style in ("enthusiastic_realist", "enthusiastic_denier"):
+            lead = _yaml("leadership", style)
+            res[style] = policy_mean(run(scenario(
+                base, **{"workforce.labour_supply": supply},
+                **{f"leadership.{k}": v for k, v in lead.items()}), seed), "mean_belief")
+        return res["enthusiastic_realist"] - res["enthusiastic_denier"]
+
+    short = gap(_yaml("workforce", "shortage")["labour_supply"])
+    enough = gap(1.3)
+    return [short, short - enough]
+
+
+def _yaml(group: str, name: str) -> dict:
+    import yaml
+
+    from sim.config import config_dir
+
+    with open(config_dir() / group / f"{name}.yaml", encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+COMPLEXITY_LEVELS = (1, 4, 24)
+
+
+def _p6(base: SimConfig, seed: int) -> list[float]:
+    values = {}
+    for k in COMPLEXITY_LEVELS:
+        r = run(scenario(base, regime="local", **{"partnerships.max_partners": k,
+                                                  "partnerships.candidates": 12}), seed)
+        values[k] = policy_mean(r, "care_coordination")
+    low, mid, high = (values[k] for k in COMPLEXITY_LEVELS)
+    return [mid - low, mid - high]
+
+
+SHOCK = {"start_week": 26, "weeks": 8}
+
+
+def _p7(base: SimConfig, seed: int) -> list[float]:
+    shocked = run(scenario(base, regime="local", **{"shock.start_week": SHOCK["start_week"],
+                                                    "shock.weeks": SHOCK["weeks"],
+                                                    "shock.intake_loss": 0.8}), seed)
+    w = shocked.weekly.set_index("week")["mean_trust"]
+    s, k = SHOCK["start_week"], SHOCK["weeks"]
+    before, bottom, after = w.loc[s - 1], w.loc[s + k - 1], w.loc[s + 2 * k - 1]
+    fall, recovery = before - bottom, after - bottom
+    return [fall - recovery]
+
+
+def _p8(base: SimConfig, seed: int) -> list[float]:
+    m = CollaborationModel(scenario(base, regime="local"), rng=seed)
+    m.run()
+    st = m.state
+    rng = np.random.default_rng(seed)
+    # random pairs of linked kinds within the same area: the geography without choice
+    i = rng.integers(0, m.n_providers, 20000)
+    j = rng.integers(0, m.n_providers, 20000)
+    ok = (i != j) & (st.area[i] == st.area[j]) & LINKED[st.kind[i], st.kind[j]]
+    d_random = np.hypot(*(st.xy[i[ok]] - st.xy[j[ok]]).T).mean()
+    frame = m.partnership_frame()
+    d_partner = frame["distance_km"].mean()
+    flows = pd.concat([
+        frame[["distance_km", "flow_ab", "on_time_ab"]].set_axis(["d", "flow", "ok"], axis=1),
+        frame[["distance_km", "flow_ba", "on_time_ba"]].set_axis(["d", "flow", "ok"], axis=1)])
+    flows = flows[flows["flow"] > 1e-6]
+    slope = np.polyfit(flows["d"], flows["ok"], 1)[0] if len(flows) > 2 else float("nan")
+    return [float(d_random - d_partner), float(slope)]
+
+
+def _p9(base: SimConfig, seed: int) -> list[float]:
+    invest = run(scenario(base, **{f"monitoring.{k}": v
+                                   for k, v in _yaml("monitoring", "invest").items()}), seed)
+    flat = run(base, seed)
+    end = base.time.policy_weeks - 1
+    early = (policy_mean(invest, "care_coordination", 0, 12)
+             - policy_mean(flat, "care_coordination", 0, 12))
+    late = (policy_mean(invest, "care_coordination", end - 51, end)
+            - policy_mean(flat, "care_coordination", end - 51, end))
+    return [late, late - early]
+
+
+def _p10(base: SimConfig, seed: int) -> list[float]:
+    aligned = run(scenario(base, **{"regime.shared_goals": True,
+                                    "context.priority_concentration": 20.0}), seed)
+    competing = run(scenario(base, **{"regime.shared_goals": False,
+                                      "context.priority_concentration": 0.5}), seed)
+    return [policy_mean(competing, "quality_spread") - policy_mean(aligned, "quality_spread")]
+
+
+def _p11(base: SimConfig, seed: int) -> list[float]:
+    local = run(scenario(base, regime="local"), seed)
+    none = run(scenario(base, regime="none"), seed)
+    return [policy_mean(none, c) - policy_mean(local, c)
+            for c in ("workload_gini", "vacancy_rate")]
+
+
+PATTERNS: tuple[Pattern, ...] = (
+    Pattern("1_mandates", "Mandates and existing partnerships", "[M23], [HF17]",
+            "mandated vs local after a 2-year burn-in; and with no burn-in and low initial "
+            "trust (0.1)",
+            (Criterion("coordination", "with working local partnerships, mandated minus local "
+                       "care_coordination (policy-period mean) < 0", -1),
+             Criterion("faith", "with working local partnerships, mandated minus local "
+                       "mean_belief < 0", -1),
+             Criterion("no_partnerships", "with no burn-in and low trust, mandated minus local "
+                       "care_coordination > 0 (at least as well)", +1)),
+            _p1),
+    Pattern("2_crowding_out", "Crowding out", "[M23], [FJ01]",
+            "mandated vs local, same burn-in; providers with and without working local "
+            "partnerships (mean trust >= 0.5) at the switch",
+            (Criterion("faith_drop", "(mandated - local) change in faith over the first policy "
+                       "year, providers with working partnerships minus those without, < 0",
+                       -1),),
+            _p2),
+    Pattern("3_contracts", "Contracts", "[M23], [A21]",
+            "local regime with contracts required (formality 0.7) vs none; diverse (culture "
+            "sd 0.35) vs similar (0.05) cultures; high (0.8) vs low (0.2) initial trust",
+            (Criterion("survival", "diverse cultures: formal minus informal "
+                       "partnership_survival > 0", +1),
+             Criterion("trust", "diverse cultures: formal minus informal mean_trust > 0", +1),
+             Criterion("dissimilar_most", "trust gain from contracts larger between diverse "
+                       "than similar cultures (difference > 0)", +1),
+             Criterion("high_trust_shrinks", "coordination gain from contracts at high trust "
+                       "minus at low trust < 0", -1)),
+            _p3),
+    Pattern("4_culture", "Culture", "[M23]",
+            "culture sd 0.05 vs 0.35 (default regime)",
+            (Criterion("trust", "similar minus diverse mean_trust > 0", +1),
+             Criterion("coordination", "similar minus diverse care_coordination > 0", +1)),
+            _p4),
+    Pattern("5_leadership", "Leadership under shortage", "[M23]",
+            "enthusiastic realists vs enthusiastic deniers, with a shortage (labour supply 0.6) "
+            "and with plenty (1.3)",
+            (Criterion("shortage", "with a shortage, realist minus denier mean_belief > 0", +1),
+             Criterion("small_without", "that gap minus the gap without a shortage > 0", +1)),
+            _p5),
+    Pattern("6_complexity", "Complexity", "[M23]",
+            f"local regime, at most {COMPLEXITY_LEVELS} partners per small provider",
+            (Criterion("rises", f"care_coordination at {COMPLEXITY_LEVELS[1]} minus at "
+                       f"{COMPLEXITY_LEVELS[0]} partners > 0", +1),
+             Criterion("then_falls", f"care_coordination at {COMPLEXITY_LEVELS[1]} minus at "
+                       f"{COMPLEXITY_LEVELS[2]} partners > 0", +1)),
+            _p6),
+    Pattern("7_trust_asymmetry", "Trust asymmetry", "[S93], [VH03]",
+            f"local regime; intake falls 80% for {SHOCK['weeks']} weeks from policy week "
+            f"{SHOCK['start_week']}",
+            (Criterion("falls_faster", f"mean_trust lost over the {SHOCK['weeks']} shock weeks "
+                       f"minus regained over the next {SHOCK['weeks']} > 0", +1),),
+            _p7),
+    Pattern("8_distance", "Distance", "[M23]",
+            "local regime at the end of the run: partners vs random linked pairs in the same "
+            "area; on-time share of partner handoffs against distance",
+            (Criterion("clustered", "mean distance of random linked pairs minus of partners "
+                       "(km) > 0", +1),
+             Criterion("falls_with_distance", "slope of on-time share on distance (per km) "
+                       "< 0", -1)),
+            _p8),
+    Pattern("9_monitoring", "Monitoring", "[M23], [HF17]",
+            "investment in data maturity (target 0.9) vs none, default regime",
+            (Criterion("improves", "final-year care_coordination, invest minus none > 0", +1),
+             Criterion("not_at_once", "that gain minus the gain in the first 13 weeks > 0",
+                       +1)),
+            _p9),
+    Pattern("10_ambition", "Ambition", "[M23]",
+            "agreed milestones and aligned priorities (Dirichlet 20) vs no milestones and "
+            "competing priorities (Dirichlet 0.5)",
+            (Criterion("spreads_practice", "competing minus aligned quality_spread > 0", +1),),
+            _p10),
+    Pattern("11_allocation", "Allocation of resources", "[M23]",
+            "local regime vs none (no collaboration support)",
+            (Criterion("workload", "none minus local workload_gini > 0", +1),
+             Criterion("vacancies", "none minus local vacancy_rate > 0", +1)),
+            _p11),
+)
+
+
+# --------------------------------------------------------------------------- running
+
+
+def _measure(pattern_key: str, base: SimConfig, seed: int) -> list[float]:
+    pattern = next(p for p in PATTERNS if p.key == pattern_key)
+    return [float(x) for x in pattern.measure(base, seed)]
+
+
+def measure_patterns(base: SimConfig, seeds: Sequence[int], workers: int = 1,
+                     patterns: Sequence[str] | None = None, progress: bool = False
+                     ) -> pd.DataFrame:
+    """Run every pattern's scenarios for every seed; one row per (pattern, criterion, seed)."""
+    chosen = [p for p in PATTERNS if patterns is None or p.key in patterns]
+    jobs = [(p.key, base, int(s)) for p in chosen for s in seeds]
+    if workers > 1:
+        from joblib import Parallel, delayed
+
+        values = Parallel(n_jobs=workers, return_as="generator")(
+            delayed(_measure)(*job) for job in jobs)
+    else:
+        values = (_measure(*job) for job in jobs)
+    if progress:
+        from tqdm.auto import tqdm
+
+        values = tqdm(values, total=len(jobs), desc="validation runs", unit="replicate")
+    rows = []
+    for (key, _, seed), effects in zip(jobs, values, strict=True):
+        pattern = next(p for p in chosen if p.key == key)
+        for crit, effect in zip(pattern.criteria, effects, strict=True):
+            rows.append({"pattern": key, "criterion": crit.name, "seed": seed,
+                         "effect": effect})
+    return pd.DataFrame(rows)
+
+
+def summarise_patterns(effects: pd.DataFrame) -> list[dict]:
+    """Mean effect and 95% interval over paired replicates; pass if it excludes zero."""
+    out = []
+    for pattern in PATTERNS:
+        for crit in pattern.criteria:
+            sel = effects[(effects["pattern"] == pattern.key)
+                          & (effects["criterion"] == crit.name)]["effect"].dropna()
+            if sel.empty:
+                continue
+            low, high = mean_interval(sel.to_numpy())
+            passed = bool(high < 0) if crit.direction < 0 else bool(low > 0)
+            out.append({"pattern": pattern.key, "criterion": crit.statement,
+                        "effect": float(sel.mean()), "ci_low": low, "ci_high": high,
+                        "passed": passed, "replicates": int(len(sel))})
+    return out
+
+
+def mean_interval(x: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """Student-t confidence interval of the mean of paired differences."""
+    n = len(x)
+    if n < 2:
+        return float("nan"), float("nan")
+    half = stats.t.ppf(0.5 + level / 2, n - 1) * x.std(ddof=1) / np.sqrt(n)
+    return float(x.mean() - half), float(x.mean() + half)
+
+
+def with_time(base: SimConfig, burn_in: int, policy: int) -> SimConfig:
+    """The same scenario with another horizon (for reduced validation runs)."""
+    return dataclasses.replace(base, time=dataclasses.replace(
+        base.time, burn_in_weeks=burn_in, policy_weeks=policy))

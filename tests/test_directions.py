@@ -1,0 +1,281 @@
+"""Direction tests: raise a parameter, and the outcome it drives moves the right way.
+
+One test per mechanism (Starsim's second kind of test). Each compares paired runs:
+the same seeds, hence the same map and the same random draws until the runs
+diverge, under a low and a high setting, and asserts the sign of the difference
+in the mean over seeds of the policy-period mean (weeks 0-103 of the teaching
+system after a one-year burn-in), unless the test says otherwise.
+
+The settings are far apart on purpose: these tests check directions, not sizes;
+effect sizes with confidence intervals are the job of the experiments.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sim
+from sim import CollaborationModel
+from sim.config import SimConfig
+
+#: Paired replicate seeds; set COLLABSIM_DIRECTION_SEEDS=1,2,...,20 for a stronger check.
+SEEDS = tuple(int(s) for s in os.environ.get("COLLABSIM_DIRECTION_SEEDS", "1,2,3,4").split(","))
+
+
+def weekly(config: SimConfig, seeds=SEEDS) -> list[pd.DataFrame]:
+    return [sim.run(config, seed=s).weekly for s in seeds]
+
+
+def policy_mean(tables: list[pd.DataFrame], column: str) -> np.ndarray:
+    """Per seed: the mean of ``column`` over the policy period (week >= 0)."""
+    return np.array([t.loc[t["week"] >= 0, column].mean() for t in tables])
+
+
+def compare(make_config: Callable[..., SimConfig], low: dict, high: dict, columns: list[str],
+            regime: str | None = None, seeds=SEEDS) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per column: per-seed policy means under ``low`` and under ``high`` (paired)."""
+    lo = weekly(make_config(low, regime=regime), seeds)
+    hi = weekly(make_config(high, regime=regime), seeds)
+    return {c: (policy_mean(lo, c), policy_mean(hi, c)) for c in columns}
+
+
+def assert_rises(pair: tuple[np.ndarray, np.ndarray], what: str) -> None:
+    lo, hi = pair
+    assert hi.mean() > lo.mean(), (
+        f"{what}: expected a rise; low {lo.mean():.6g} -> high {hi.mean():.6g} "
+        f"(per seed low {np.round(lo, 6).tolist()}, high {np.round(hi, 6).tolist()})")
+
+
+def assert_falls(pair: tuple[np.ndarray, np.ndarray], what: str) -> None:
+    lo, hi = pair
+    assert hi.mean() < lo.mean(), (
+        f"{what}: expected a fall; low {lo.mean():.6g} -> high {hi.mean():.6g} "
+        f"(per seed low {np.round(lo, 6).tolist()}, high {np.round(hi, 6).tolist()})")
+
+
+def final_models(config: SimConfig, seeds=SEEDS,
+                 watch: Callable[[CollaborationModel], None] | None = None
+                 ) -> list[CollaborationModel]:
+    """Run the model for each seed and return the models at the end (for their state)."""
+    models = []
+    for seed in seeds:
+        model = CollaborationModel(config, rng=seed)
+        if watch is not None:
+            watch(model)
+        model.run()
+        models.append(model)
+    return models
+
+
+# --------------------------------------------------------------------------- workforce
+def test_smaller_labour_supply_raises_vacancies(make_config) -> None:
+    r = compare(make_config, {"workforce": {"labour_supply": 1.0}},
+                {"workforce": {"labour_supply": 0.5}}, ["vacancy_rate"])
+    lo, hi = r["vacancy_rate"]
+    assert_rises((lo, hi), "labour_supply 1.0 -> 0.5: vacancy_rate")
+    assert np.all(hi > lo)  # a large lever: every seed agrees
+
+
+def test_overload_sensitivity_raises_turnover(make_config) -> None:
+    r = compare(make_config, {"workforce": {"overload_sensitivity": 0.0}},
+                {"workforce": {"overload_sensitivity": 5.0}},
+                ["nhs_turnover", "social_care_turnover"])
+    assert_rises(r["nhs_turnover"], "overload_sensitivity 0 -> 5: nhs_turnover")
+    assert_rises(r["social_care_turnover"], "overload_sensitivity 0 -> 5: social_care_turnover")
+
+
+# --------------------------------------------------------------------------- demand
+def test_demand_ratio_raises_unmet_demand(make_config) -> None:
+    r = compare(make_config, {"context": {"demand_ratio": 0.8}},
+                {"context": {"demand_ratio": 1.2}}, ["unmet_demand"])
+    assert_rises(r["unmet_demand"], "demand_ratio 0.8 -> 1.2: unmet_demand")
+
+
+def test_demand_growth_raises_unmet_demand(make_config) -> None:
+    r = compare(make_config, {"context": {"demand_growth": 0.0}},
+                {"context": {"demand_growth": 0.1}}, ["unmet_demand"])
+    assert_rises(r["unmet_demand"], "demand_growth 0 -> 0.1/year: unmet_demand")
+
+
+# --------------------------------------------------------------------------- trust
+@pytest.mark.parametrize("column", ["mean_trust", "care_coordination"])
+def test_initial_trust_raises_trust_and_coordination(make_config, column: str) -> None:
+    r = compare(make_config, {"context": {"initial_trust": 0.1}},
+                {"context": {"initial_trust": 0.9}}, [column])
+    assert_rises(r[column], f"initial_trust 0.1 -> 0.9: {column}")
+
+
+def test_trust_loss_lowers_trust(make_config) -> None:
+    r = compare(make_config, {"trust": {"loss": 0.1}}, {"trust": {"loss": 0.5}}, ["mean_trust"])
+    assert_falls(r["mean_trust"], "trust.loss 0.1 -> 0.5: mean_trust")
+
+
+def test_trust_gain_raises_trust(make_config) -> None:
+    r = compare(make_config, {"trust": {"gain": 0.01}}, {"trust": {"gain": 0.1}}, ["mean_trust"])
+    assert_rises(r["mean_trust"], "trust.gain 0.01 -> 0.1: mean_trust")
+
+
+# --------------------------------------------------------------------------- handoffs
+def test_distance_scale_raises_coordination(make_config) -> None:
+    r = compare(make_config, {"handoffs": {"distance_scale_km": 5.0}},
+                {"handoffs": {"distance_scale_km": 100.0}}, ["care_coordination"])
+    assert_rises(r["care_coordination"], "distance_scale_km 5 -> 100: care_coordination")
+
+
+def test_similar_cultures_raise_coordination(make_config) -> None:
+    # MODEL.md validation 4: more similar working cultures, better coordination.
+    r = compare(make_config, {"context": {"culture_spread": 0.35}},
+                {"context": {"culture_spread": 0.05}}, ["care_coordination", "mean_trust"])
+    assert_rises(r["care_coordination"], "culture_spread 0.35 -> 0.05: care_coordination")
+
+
+# --------------------------------------------------------------------------- paperwork
+def test_paperwork_per_partnership_raises_admin_burden(make_config) -> None:
+    r = compare(make_config, {"paperwork": {"fte_per_partnership": 0.04}},
+                {"paperwork": {"fte_per_partnership": 0.2}}, ["admin_burden"])
+    assert_rises(r["admin_burden"], "fte_per_partnership 0.04 -> 0.2: admin_burden")
+
+
+def test_reporting_raises_admin_burden(make_config) -> None:
+    r = compare(make_config, {"regime": {"reporting_fte": 0.0}},
+                {"regime": {"reporting_fte": 0.2}}, ["admin_burden"], regime="hybrid")
+    assert_rises(r["admin_burden"], "hybrid, reporting_fte 0 -> 0.2: admin_burden")
+
+
+# --------------------------------------------------------------------------- faith
+def test_enthusiasm_raises_belief(make_config) -> None:
+    r = compare(make_config, {"leadership": {"enthusiasm": 0.3}},
+                {"leadership": {"enthusiasm": 0.9}}, ["mean_belief"])
+    assert_rises(r["mean_belief"], "enthusiasm 0.3 -> 0.9: mean_belief")
+
+
+def test_realism_sustains_belief_under_shortage(make_config) -> None:
+    # MODEL.md validation 5: enthusiastic leaders who acknowledge a shortage.
+    shortage = {"workforce": {"labour_supply": 0.4}}
+    r = compare(make_config, {**shortage, "leadership": {"enthusiasm": 0.85, "realism": 0.1}},
+                {**shortage, "leadership": {"enthusiasm": 0.85, "realism": 0.9}},
+                ["mean_belief"])
+    assert_rises(r["mean_belief"], "shortage, realism 0.1 -> 0.9: mean_belief")
+
+
+def test_paperwork_erosion_lowers_belief(make_config) -> None:
+    r = compare(make_config, {"faith": {"paperwork_erosion": 0.0}},
+                {"faith": {"paperwork_erosion": 20.0}}, ["mean_belief"], regime="mandated")
+    assert_falls(r["mean_belief"], "mandated, paperwork_erosion 0 -> 20: mean_belief")
+
+
+def test_crowding_out_lowers_belief_under_a_mandate(make_config) -> None:
+    r = compare(make_config, {"faith": {"crowding_out": 0.0}},
+                {"faith": {"crowding_out": 2.0}}, ["mean_belief"], regime="mandated")
+    assert_falls(r["mean_belief"], "mandated, crowding_out 0 -> 2: mean_belief")
+
+
+# --------------------------------------------------------------------------- culture
+def test_convergence_lowers_culture_spread(make_config) -> None:
+    def spread(config: SimConfig) -> np.ndarray:
+        # sd across providers on each culture dimension, averaged over dimensions
+        return np.array([m.state.culture.std(axis=0).mean() for m in final_models(config)])
+
+    lo = spread(make_config({"culture": {"convergence_rate": 0.0005}}))
+    hi = spread(make_config({"culture": {"convergence_rate": 0.02}}))
+    assert_falls((lo, hi), "convergence_rate 0.0005 -> 0.02: culture spread at the end")
+
+
+# --------------------------------------------------------------------------- improvement
+def test_progress_rate_lowers_quality_spread(make_config) -> None:
+    r = compare(make_config, {"improvement": {"progress_rate": 0.02}},
+                {"improvement": {"progress_rate": 0.3}}, ["quality_spread"])
+    assert_falls(r["quality_spread"], "progress_rate 0.02 -> 0.3: quality_spread")
+
+
+# --------------------------------------------------------------------------- monitoring
+def test_monitoring_investment_raises_maturity_and_accuracy(make_config) -> None:
+    errors: dict[int, list[float]] = {}
+
+    def watch(model: CollaborationModel) -> None:
+        # After each week's confidence update, how far is each side's confidence from
+        # the share of its handoffs to that partner that went through on time this week?
+        inner = model._partnership_week
+        log = errors.setdefault(id(model), [])
+
+        def week(res, lent):
+            out = inner(res, lent)
+            e = len(model.partnerships)
+            flow = res.edge_flow.reshape(2, e).T
+            seen = flow > 1e-9
+            if model.switched and seen.any():
+                success = res.edge_success.reshape(2, e).T
+                log.append(float(np.abs(model.partnerships.confidence - success)[seen].mean()))
+            return out
+
+        model._partnership_week = week
+
+    def measure(target: float) -> tuple[np.ndarray, np.ndarray]:
+        models = final_models(make_config({"monitoring": {"target_maturity": target}}),
+                              watch=watch)
+        maturity = np.array([m.state.maturity.mean() for m in models])
+        error = np.array([np.mean(errors[id(m)]) for m in models])
+        return maturity, error
+
+    maturity_lo, error_lo = measure(0.3)
+    maturity_hi, error_hi = measure(0.9)
+    assert_rises((maturity_lo, maturity_hi), "target_maturity 0.3 -> 0.9: data maturity")
+    assert_falls((error_lo, error_hi),
+                 "target_maturity 0.3 -> 0.9: |confidence - observed on-time share|")
+
+
+# --------------------------------------------------------------------------- regimes
+def test_no_support_means_fewer_partnerships(make_config) -> None:
+    none = weekly(make_config(regime="none"))
+    local = weekly(make_config(regime="local"))
+    assert_falls((policy_mean(local, "n_partnerships"), policy_mean(none, "n_partnerships")),
+                 "regime local -> none: n_partnerships")
+    # none: no partnership forms after the switch
+    for table in none:
+        counts = table.loc[table["week"] >= 0, "n_partnerships"].to_numpy()
+        assert np.all(np.diff(counts) <= 0)
+
+
+def test_required_contracts_raise_formality(make_config) -> None:
+    r = compare(make_config, {"regime": {"contracts": "optional"}},
+                {"regime": {"contracts": "required"}}, ["mean_formality"])
+    assert_rises(r["mean_formality"], "contracts optional -> required: mean_formality")
+
+
+def test_mandate_assigns_partners_and_bars_exit(make_config) -> None:
+    for table in weekly(make_config(regime="mandated")):
+        policy = table[table["week"] >= 0]
+        assert (policy["mandated_share"] > 0.0).all()
+        # no exit: nothing ends after the switch, and (partners are assigned, not
+        # chosen) nothing forms either
+        assert (policy["n_partnerships"] == policy["n_partnerships"].iloc[0]).all()
+        assert (policy["partnership_survival"] == policy["partnership_survival"].iloc[0]).all()
+    local = weekly(make_config(regime="local"))
+    assert all((t.loc[t["week"] >= 0, "mandated_share"] == 0.0).all() for t in local)
+
+
+def test_mandate_supersedes_every_local_partnership(make_config) -> None:
+    """Survival counts the partnerships that existed before the switch: a mandate that
+    supersedes local links ends them all, and assigned links cannot be left."""
+    for table in weekly(make_config(regime="mandated")):
+        policy = table[table["week"] >= 0]
+        assert (policy["partnership_survival"] == 0.0).all(), \
+            f"survival {policy['partnership_survival'].unique().tolist()}"
+
+
+def test_higher_risk_threshold_means_fewer_partnerships(make_config) -> None:
+    r = compare(make_config, {"partnerships": {"risk_threshold": 0.3}},
+                {"partnerships": {"risk_threshold": 1.0}}, ["n_partnerships"])
+    assert_falls(r["n_partnerships"], "risk_threshold 0.3 -> 1.0: n_partnerships")
+
+
+# --------------------------------------------------------------------------- mutual aid
+def test_mutual_aid_evens_out_workload(make_config) -> None:
+    # MODEL.md validation 11: lending spare staff time lowers inequality of workload.
+    r = compare(make_config, {"aid": {"rate": 0.0}}, {"aid": {"rate": 1.0}}, ["workload_gini"])
+    assert_falls(r["workload_gini"], "aid.rate 0 -> 1: workload_gini")
