@@ -331,7 +331,10 @@ class OutputConfig:
 class SimConfig:
     """A whole scenario. ``SimConfig()`` is the default: the ICS system, locally led."""
 
-    seed: int = param(0, "root seed of the run (0 is a valid seed)", 0, 2**63 - 1)
+    seed: int = param(0, "root seed (0 is a valid seed)", 0, 2**63 - 1)
+    replicate: int = param(0, "replicate index: the run's random stream is the replicate-th "
+                           "child of the root seed, shared by every scenario of a sweep "
+                           "(common random numbers)", 0, 10**9)
     system: SystemConfig = field(default_factory=SystemConfig)
     time: TimeConfig = field(default_factory=TimeConfig)
     context: ContextConfig = field(default_factory=ContextConfig)

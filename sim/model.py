@@ -64,17 +64,23 @@ class CollaborationModel(mesa.Model):
 
     Args:
         config: the scenario (a validated :class:`~sim.config.SimConfig`).
-        rng: seed of the run (int or ``numpy.random.SeedSequence``); defaults to
-            ``config.seed``. The geography uses its own stream, so that scenarios
-            compared with the same seed share one map.
+        rng: root seed of the run (an int, replacing ``config.seed``) or a
+            ``numpy.random.SeedSequence`` used as it is; by default the run uses the
+            ``config.replicate``-th child of ``config.seed``
+            (``SeedSequence(seed, spawn_key=(replicate,))``), so that every scenario of a
+            sweep shares the streams of each replicate. The geography uses its own
+            stream, so that scenarios compared with the same seed share one map.
         table: an already built provider population (otherwise built from config).
     """
 
     def __init__(self, config: SimConfig | None = None, rng: int | np.random.SeedSequence |
                  None = None, table: ProviderTable | None = None) -> None:
         config = config or SimConfig()
-        seed = config.seed if rng is None else rng
-        root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+        if isinstance(rng, np.random.SeedSequence):
+            root = rng
+        else:  # an int replaces the config's root seed
+            root = np.random.SeedSequence(config.seed if rng is None else int(rng),
+                                          spawn_key=(config.replicate,))
         layout_seq, dynamics_seq = root.spawn(2)
         super().__init__(rng=dynamics_seq)
         self.config = config

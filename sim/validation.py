@@ -108,7 +108,7 @@ def _p2(base: SimConfig, seed: int) -> list[float]:
     changes = {}
     had = None
     for regime in ("mandated", "local"):
-        m = CollaborationModel(scenario(base, regime=regime), rng=seed)
+        m = CollaborationModel(scenario(base, regime=regime, seed=seed))
         for _ in range(base.time.burn_in_weeks):
             m.step()
         faith0 = m.state.faith.copy()
@@ -215,7 +215,7 @@ def _p7(base: SimConfig, seed: int) -> list[float]:
 
 
 def _p8(base: SimConfig, seed: int) -> list[float]:
-    m = CollaborationModel(scenario(base, regime="local"), rng=seed)
+    m = CollaborationModel(scenario(base, regime="local", seed=seed))
     m.run()
     st = m.state
     rng = np.random.default_rng(seed)
