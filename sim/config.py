@@ -139,7 +139,7 @@ class WorkforceConfig:
                                 0.0, 2.0)
     turnover_social_care: float = param(0.27, "leavers per FTE per year, social care, "
                                         "unstressed", 0.0, 2.0)
-    fill_rate_nhs: float = param(0.017, "share of NHS vacancies filled per week", 0.0, 1.0)
+    fill_rate_nhs: float = param(0.021, "share of NHS vacancies filled per week", 0.0, 1.0)
     fill_rate_social_care: float = param(0.05, "share of social care vacancies filled per "
                                          "week", 0.0, 1.0)
     overload_sensitivity: float = param(1.5, "relative rise in leaving per unit of sustained "
@@ -157,7 +157,7 @@ class HandoffConfig:
 
     intake_margin: float = param(1.5, "intake an NHS provider keeps open for handoffs, "
                                  "relative to its expected inflow", 0.1, 10.0)
-    intake_margin_social_care: float = param(1.12, "the same for social care (care homes, "
+    intake_margin_social_care: float = param(1.22, "the same for social care (care homes, "
                                              "local authorities), whose capacity limits "
                                              "discharge", 0.1, 10.0)
     adhoc_base: float = param(1.5, "log-odds of an on-time ad hoc handoff", -10.0, 10.0)
@@ -326,6 +326,17 @@ class OutputConfig:
     progress_bar: bool = param(False, "show a progress bar over weeks")
 
 
+@dataclass
+class ValidationConfig:
+    """The validation task (``collabsim experiment=validation``): patterns and calibration."""
+
+    replicates: int = param(20, "paired replicates per pattern at the defaults", 2, 10000)
+    robustness_replicates: int = param(10, "paired replicates per robustness setting "
+                                       "(0 = skip robustness)", 0, 10000)
+    workers: int = param(2, "parallel processes", 1, 256)
+    patterns: list[str] = field(default_factory=list)  # pattern keys; empty = all eleven
+
+
 # --------------------------------------------------------------------------- root
 @dataclass
 class SimConfig:
@@ -351,6 +362,9 @@ class SimConfig:
     culture: CultureConfig = field(default_factory=CultureConfig)
     partnerships: PartnershipConfig = field(default_factory=PartnershipConfig)
     shock: ShockConfig = field(default_factory=ShockConfig)
+    task: str = param("run", "what collabsim does with the scenario: simulate it, or run the "
+                      "validation suite around it", choices=("run", "validation"))
+    validation: ValidationConfig = field(default_factory=ValidationConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
 
     def __post_init__(self) -> None:
@@ -386,7 +400,10 @@ def _check_type(path: str, value: Any, annotation: Any) -> None:
         if "None" not in kind:
             raise ConfigError(f"{path} must not be empty (null)")
         return
-    if "bool" in kind:
+    if kind.startswith("list"):
+        ok = isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
+        want = "a list of names"
+    elif "bool" in kind:
         ok = isinstance(value, bool)
         want = "true or false"
     elif "int" in kind and "float" not in kind:
@@ -542,7 +559,7 @@ def load_config(overrides: list[str] | None = None, experiment: str | None = Non
     register_configs()
     overrides = list(overrides or [])
     if experiment:
-        overrides.insert(0, f"+experiment={experiment}")
+        overrides.insert(0, f"experiment={experiment}")  # configs: `experiment: null`
     if GlobalHydra.instance().is_initialized():
         GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):

@@ -42,6 +42,12 @@ STATUSES: dict[str, str] = {
 #: section) for the mechanism, then a status word for the numerical default.
 EVIDENCE: dict[str, str] = {
     "seed": "Technical",
+    "replicate": "Technical",
+    "task": "Technical",
+    "validation.replicates": "Technical",
+    "validation.robustness_replicates": "Technical",
+    "validation.workers": "Technical",
+    "validation.patterns": "Technical",
     # system
     "system.name": "[CAL]; Design",
     "system.path": "Technical",
