@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -447,6 +448,9 @@ def validate(config: SimConfig) -> SimConfig:
         raise ConfigError(f"system.path={system.path!r} is only used with system=csv; "
                           f"got system.name={system.name!r}")
     regime = config.regime
+    if not re.fullmatch(r"[A-Za-z0-9_+-][A-Za-z0-9_.+-]*", regime.name) or ".." in regime.name:
+        raise ConfigError(f"regime.name={regime.name!r} is not allowed: it names result "
+                          "folders, so use letters, digits and _ . + - only (no '/' or '..')")
     if regime.contracts == "required" and regime.contract_formality == 0.0:
         raise ConfigError("regime.contracts='required' with regime.contract_formality=0 is "
                           "contradictory; set a formality in (0, 1] or contracts='none'")

@@ -78,7 +78,9 @@ def handoff_routes(kind: np.ndarray, xy: np.ndarray, expected_flow: np.ndarray,
         expected_flow: episodes/week each provider is expected to serve (N).
         expected_intake: episodes/week each provider is expected to accept (N).
     """
-    senders, kinds = np.nonzero(PATHWAYS[kind] > 0)
+    # pathways to a kind the system lacks do not exist here (nobody to hand over to)
+    present = np.bincount(kind, minlength=N_KINDS) > 0
+    senders, kinds = np.nonzero((PATHWAYS[kind] > 0) & present[None, :])
     share = PATHWAYS[kind[senders], kinds]
     need = coverage * expected_flow[senders] * share
     groups, receivers = [], []
@@ -105,6 +107,8 @@ def handoff_routes(kind: np.ndarray, xy: np.ndarray, expected_flow: np.ndarray,
         keep = few >= 0
         groups.append(g[keep])
         receivers.append(few[keep])
+    if not groups:  # no care pathway links any two providers of this system
+        groups, receivers = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
     return Routes(senders, kinds, share, np.concatenate(groups), np.concatenate(receivers))
 
 

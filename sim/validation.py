@@ -148,15 +148,15 @@ def _p3(base: SimConfig, rep: int) -> list[float]:
     f_lo, i_lo = pair(**{"context.initial_trust": 0.1})
     gain_div = policy_mean(f_div, "mean_trust") - policy_mean(i_div, "mean_trust")
     gain_sim = policy_mean(f_sim, "mean_trust") - policy_mean(i_sim, "mean_trust")
-    coord_gain_hi = (policy_mean(f_hi, "care_coordination")
-                     - policy_mean(i_hi, "care_coordination"))
-    coord_gain_lo = (policy_mean(f_lo, "care_coordination")
-                     - policy_mean(i_lo, "care_coordination"))
+    survival_gain_hi = (policy_mean(f_hi, "partnership_survival")
+                        - policy_mean(i_hi, "partnership_survival"))
+    survival_gain_lo = (policy_mean(f_lo, "partnership_survival")
+                        - policy_mean(i_lo, "partnership_survival"))
     return [
         policy_mean(f_div, "partnership_survival") - policy_mean(i_div, "partnership_survival"),
         gain_div,
         gain_div - gain_sim,
-        coord_gain_hi - coord_gain_lo,
+        survival_gain_hi - survival_gain_lo,
     ]
 
 
@@ -198,7 +198,8 @@ def _p6(base: SimConfig, rep: int) -> list[float]:
     values = {}
     for k in COMPLEXITY_LEVELS:
         r = _run(scenario(base, regime="local", **{"partnerships.max_partners": k,
-                                                  "partnerships.candidates": 16}), rep)
+                                                   "partnerships.candidates": 16,
+                                                   "partnerships.value_burden": 0.0}), rep)
         values[k] = policy_mean(r, "care_coordination")
     low, mid, high = (values[k] for k in COMPLEXITY_LEVELS)
     return [mid - low, mid - high]
@@ -296,7 +297,7 @@ PATTERNS: tuple[Pattern, ...] = (
              Criterion("trust", "diverse cultures: formal minus informal mean_trust > 0", +1),
              Criterion("dissimilar_most", "trust gain from contracts larger between diverse "
                        "than similar cultures (difference > 0)", +1),
-             Criterion("high_trust_shrinks", "coordination gain from contracts at high trust "
+             Criterion("high_trust_shrinks", "survival gain from contracts at high trust "
                        "minus at low trust < 0", -1)),
             _p3),
     Pattern("4_culture", "Culture", "[M23]",
@@ -311,7 +312,8 @@ PATTERNS: tuple[Pattern, ...] = (
              Criterion("small_without", "that gap minus the gap without a shortage > 0", +1)),
             _p5),
     Pattern("6_complexity", "Complexity", "[M23]",
-            f"local regime, at most {COMPLEXITY_LEVELS} partners per small provider",
+            f"local regime, at most {COMPLEXITY_LEVELS} partners per small provider, "
+            "providers joining up to the limit (no weight on expected paperwork when choosing)",
             (Criterion("rises", f"care_coordination at {COMPLEXITY_LEVELS[1]} minus at "
                        f"{COMPLEXITY_LEVELS[0]} partners > 0", +1),
              Criterion("then_falls", f"care_coordination at {COMPLEXITY_LEVELS[1]} minus at "
