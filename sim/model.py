@@ -388,16 +388,17 @@ class CollaborationModel(mesa.Model):
         complexity = 0.5 * (st.admin_share[a] + st.admin_share[b]) / max(
             cfg.paperwork.max_share, 1e-9)
         ps.progress[:], milestones = relations.improvement(
-            ps.progress, align, ps.goals, ps.trust.mean(axis=1),
+            ps.progress, align, ps.goals, 0.5 * (ps.trust[:, 0] + ps.trust[:, 1]),
             0.5 * (st.faith[a] + st.faith[b]), 0.5 * (st.maturity[a] + st.maturity[b]),
             complexity, cfg.improvement)
         st.quality = relations.share_practice(st.quality, a, b, milestones,
                                               cfg.improvement.sharing_rate)
 
         # Trust: experience of handoffs and aid, conflicts, decay [S93, VH03].
-        interacted = has_flow.any(axis=1) | helped.any(axis=1) | (milestones > 0)
-        total_flow = flow.sum(axis=1)
-        failure = np.divide((flow * (1.0 - success)).sum(axis=1), total_flow,
+        interacted = (has_flow[:, 0] | has_flow[:, 1] | helped[:, 0] | helped[:, 1]
+                      | (milestones > 0))
+        total_flow = handoffs.rowsum(flow)
+        failure = np.divide(handoffs.rowsum(flow * (1.0 - success)), total_flow,
                             out=np.zeros(e), where=total_flow > 1e-9)
         conflict = relations.conflicts(failure, 1.0 - self.edge_similarity, interacted,
                                        cfg.trust, rng)

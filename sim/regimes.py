@@ -140,7 +140,7 @@ def end_partnerships(model: CollaborationModel, regime: RegimeConfig) -> int:
     if not len(ps):
         return 0
     cfg = model.config.partnerships
-    low = ps.trust.min(axis=1) < cfg.exit_threshold
+    low = np.minimum(ps.trust[:, 0], ps.trust[:, 1]) < cfg.exit_threshold
     can_leave = regime.may_exit or not regime.maintain
     leaving = low & can_leave & (model.rng.random(len(ps)) < cfg.exit_rate)
     return ps.remove(leaving)

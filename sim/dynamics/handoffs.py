@@ -42,16 +42,25 @@ class HandoffResult:
     adhoc_transferred: float
 
 
+def rowsum(x: np.ndarray) -> np.ndarray:
+    """Sum over the (short) last axis column by column: the same result as
+    ``x.sum(axis=-1)`` for a handful of columns, many times faster on long arrays."""
+    out = x[..., 0].copy()
+    for k in range(1, x.shape[-1]):
+        out += x[..., k]
+    return out
+
+
 def similarity(culture: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     """Culture similarity in [0, 1]: 1 minus Euclidean distance over its maximum."""
-    diff = culture[i] - culture[j]
-    return 1.0 - np.sqrt((diff * diff).sum(axis=-1)) / np.sqrt(culture.shape[1])
+    diff = np.take(culture, i, axis=0) - np.take(culture, j, axis=0)
+    return 1.0 - np.sqrt(rowsum(diff * diff)) / np.sqrt(culture.shape[1])
 
 
 def distance_km(xy: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     """Straight-line distance between providers i and j (km)."""
-    d = xy[i] - xy[j]
-    return np.sqrt((d * d).sum(axis=-1))
+    d = np.take(xy, i, axis=0) - np.take(xy, j, axis=0)
+    return np.sqrt(rowsum(d * d))
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:

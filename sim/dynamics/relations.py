@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.config import CultureConfig, ImprovementConfig, TrustConfig
+from sim.dynamics.handoffs import rowsum
 
 
 def conflicts(failure: np.ndarray, culture_distance: np.ndarray, interacted: np.ndarray,
@@ -79,8 +80,8 @@ def alignment(priorities: np.ndarray, a: np.ndarray, b: np.ndarray,
     ambition and competing priorities; HF17: recipients must recognise the need].
     """
     if agenda is None:
-        return np.minimum(priorities[a], priorities[b]).sum(axis=1)
-    fit = np.minimum(priorities, agenda[None, :]).sum(axis=1)
+        return rowsum(np.minimum(np.take(priorities, a, axis=0), np.take(priorities, b, axis=0)))
+    fit = rowsum(np.minimum(priorities, agenda[None, :]))
     return np.minimum(fit[a], fit[b])
 
 
