@@ -177,17 +177,18 @@ OUTCOMES: dict[str, tuple[str, str]] = {
     "delayed_handoffs": ("patients waiting for a handoff at the end of the week (delayed "
                          "transfers of care)", "episodes"),
     "vacancy_rate": ("1 - staff in post / funded posts, all providers", "share 0-1"),
-    "unmet_demand": ("episodes that left a backlog unserved this week / episodes arriving "
-                     "(external and handed over)", "share 0-1"),
+    "unmet_demand": ("episodes that left a backlog unserved this week (reneged) / workload "
+                     "waiting for service that week (backlog plus new arrivals)", "share 0-1"),
     "workload_gini": ("Gini coefficient of utilisation (workload / capacity, capped at 3) "
                       "across providers", "0-1"),
     "mean_trust": ("mean trust over active partnerships, both directions (0 if none)",
                    "0-1"),
     "mean_belief": ("mean staff faith in collaboration over providers (unweighted)", "0-1"),
     "n_partnerships": ("active partnerships", "count"),
-    "partnership_survival": ("share of the partnerships active just after the switch "
-                             "(after any superseding) still active; 1 before the switch",
-                             "share 0-1"),
+    "partnership_survival": ("share of the partnerships that existed just before the switch "
+                             "still active (links a mandate supersedes count as ended; "
+                             "partnerships formed or assigned at or after the switch are not "
+                             "counted); 1 before the switch", "share 0-1"),
     "admin_burden": ("share of staff time on collaboration paperwork and data building, "
                      "weighted by staff in post", "share 0-1"),
     "quality_mean": ("mean quality of practice over providers", "0-1"),
@@ -201,8 +202,9 @@ OUTCOMES: dict[str, tuple[str, str]] = {
     "nhs_turnover": ("leavers over the last (up to) 52 weeks / mean staff in post, NHS",
                      "per year"),
     "social_care_turnover": ("the same for adult social care", "per year"),
-    "delayed_discharge_share": ("patients waiting at acute trusts for a handoff / acute "
-                                "capacity", "episodes per weekly episode of capacity"),
+    "delayed_discharge_share": ("patients waiting at acute trusts for a handoff (delayed "
+                                "hospital patients) / hospital beds (funded acute FTE / 6)",
+                                "patients per bed"),
     "vacancy_gini": ("Gini coefficient of providers' vacancy rates", "0-1"),
     "mean_confidence": ("mean confidence over active partnerships (0 if none)", "0-1"),
     "mean_formality": ("mean contract formality over active partnerships (0 if none)",
