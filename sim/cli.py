@@ -13,10 +13,16 @@ Hydra creates its output dir (and ``.hydra/``) before our code runs, so the run 
 written into the ``run/`` subfolder through a temporary sibling that is renamed
 when whole: ``<output dir>/run/provenance.json`` existing means the run is complete.
 
+A sweep (an experiment that sets ``hydra.mode: MULTIRUN``, or ``-m``) runs each job
+through :func:`sim.sweep.execute` into ``results/sweeps/<name>/<swept values>/run/``;
+:class:`sim.sweep.SweepCallback` validates every job first, shows progress and writes
+the report (:mod:`sim.report`). ``task: validation`` runs :mod:`sim.validation` instead.
+
 Exit status: 0 success; 2 a configuration error found by the schema's validation
 (``collabsim: error: ...`` on stderr, no traceback, no run folder left behind);
-1 an error reported by Hydra itself (unknown key, misspelt config group option,
-wrong type) or a bug; 130 interrupted (Ctrl-C).
+3 a sweep finished but some of its runs failed (each has ``FAILED.json``; the report
+lists them); 1 an error reported by Hydra itself (unknown key, misspelt config group
+option, wrong type) or a bug; 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -190,9 +196,22 @@ def fail(err: BaseException | str, status: int = 2) -> NoReturn:
     raise SystemExit(status)
 
 
-def _task(cfg: Any) -> None:
-    """The function Hydra calls once per job: run the scenario, turn user errors into exits."""
+def _task(cfg: Any) -> Any:
+    """The function Hydra calls once per job: run the scenario, turn user errors into exits.
+
+    ``task: validation`` hands the scenario to :func:`sim.validation.run_validation`; a
+    job of a sweep goes through :func:`sim.sweep.execute` (skip if complete, record a
+    failure and carry on); a single run prints its tables and fails loudly.
+    """
     output_dir = _hydra_output_dir()
+    if _task_name(cfg) == "validation":
+        return _validation(cfg, output_dir)
+    if _in_sweep():
+        from hydra.core.hydra_config import HydraConfig
+
+        from sim.sweep import execute
+
+        return execute(cfg, output_dir, list(HydraConfig.get().overrides.task))
     try:
         run_scenario(cfg, output_dir, progress=_want_progress_bar())
     except ConfigError as err:
@@ -209,6 +228,48 @@ def _task(cfg: Any) -> None:
         sys.stdout.flush()
         print(f"{PROG}: interrupted; nothing was written", file=sys.stderr)
         raise SystemExit(130) from None
+    return None
+
+
+def _task_name(cfg: Any) -> str:
+    """``task`` of the composed config ("run" when the schema has no such key)."""
+    from omegaconf import DictConfig, OmegaConf
+
+    if isinstance(cfg, DictConfig):
+        return str(OmegaConf.select(cfg, "task", default="run") or "run")
+    return str(getattr(cfg, "task", None) or (cfg.get("task") if isinstance(cfg, dict)
+                                               else None) or "run")
+
+
+def _validation(cfg: Any, output_dir: Path | None) -> None:
+    """Run the validation suite into Hydra's output dir and exit with its status."""
+    from sim.validation import run_validation
+
+    try:
+        config = scenario_from(cfg)
+        check_inputs(config)
+    except ConfigError as err:
+        _discard_hydra_output(output_dir)
+        fail(err)
+    try:
+        status = run_validation(config, output_dir)
+    except ConfigError as err:  # e.g. an unknown validation pattern: found before any run
+        _discard_hydra_output(output_dir)
+        fail(err)
+    except KeyboardInterrupt:
+        sys.stdout.flush()
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        raise SystemExit(130) from None
+    raise SystemExit(int(status or 0))
+
+
+def _in_sweep() -> bool:
+    """Whether this job is one of a multirun (a single run has Hydra's mode RUN; a sweep's
+    jobs have MULTIRUN, or no mode when the sweep came from ``-m``)."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    return HydraConfig.initialized() and HydraConfig.get().mode != RunMode.RUN
 
 
 def _hydra_output_dir() -> Path | None:
@@ -222,6 +283,7 @@ def _hydra_output_dir() -> Path | None:
 def _hydra_facts() -> dict:
     """Hydra's view of the job, for provenance (empty outside a Hydra app)."""
     from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
     from omegaconf import OmegaConf
 
     if not HydraConfig.initialized():
@@ -232,10 +294,13 @@ def _hydra_facts() -> dict:
         "choices": {k: v for k, v in OmegaConf.to_container(hc.runtime.choices).items()
                     if not k.startswith("hydra/")},
         "output_dir": hc.runtime.output_dir,
-        "mode": str(hc.mode.name) if hc.mode is not None else None,
+        "mode": "RUN" if hc.mode == RunMode.RUN else "MULTIRUN",
     }
     if hc.job.get("num") is not None:
         facts["job_num"] = hc.job.num
+    launcher = hc.runtime.choices.get("hydra/launcher")
+    if launcher and facts["mode"] == "MULTIRUN":
+        facts["launcher"] = launcher
     return facts
 
 
@@ -295,7 +360,12 @@ def main() -> None:
     """Entry point of the ``collabsim`` console script."""
     import hydra
 
+    from sim.sweep import with_sweep_overrides
+
     register_configs()  # before Hydra composes: configs/config.yaml extends sim_schema
+    # A sweep's folder is named after the command (not the time), so that running the
+    # same command again resumes it; an explicit hydra.sweep.dir=... wins.
+    sys.argv[1:] = with_sweep_overrides(sys.argv[1:])
     entry = hydra.main(config_path=str(config_dir()), config_name="config",
                        version_base="1.3")(_task)
     try:

@@ -143,6 +143,7 @@ def provenance(result: RunResult, extra: dict | None = None, started: datetime |
     prov: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "seed": int(result.seed),
+        "replicate": int(getattr(result.config, "replicate", 0)),
         "started": started.isoformat(timespec="seconds"),
         "finished": finished.isoformat(timespec="seconds"),
         "wall_seconds": float(result.wall_seconds),
