@@ -22,7 +22,8 @@ Exit status: 0 success; 2 a configuration error found by the schema's validation
 (``collabsim: error: ...`` on stderr, no traceback, no run folder left behind);
 3 a sweep finished but some of its runs failed (each has ``FAILED.json``; the report
 lists them); 1 an error reported by Hydra itself (unknown key, misspelt config group
-option, wrong type) or a bug; 130 interrupted (Ctrl-C).
+option, wrong type), a bug or an unwritable results folder; 130 interrupted (Ctrl-C
+or SIGTERM).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import signal
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -356,12 +358,27 @@ def _show(path: Path) -> str:
         return str(path)
 
 
+def _terminate(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _check_results_folder(root: Path = Path("results")) -> None:
+    """Fail clearly (exit 1) when the results folder cannot be written, before Hydra tries."""
+    if root.exists() and not root.is_dir():
+        fail(f"cannot write results: '{_show(root)}' exists and is not a folder", 1)
+    if root.is_dir() and not os.access(root, os.W_OK | os.X_OK):
+        fail(f"cannot write results: the folder '{_show(root)}' is not writable", 1)
+
+
 def main() -> None:
     """Entry point of the ``collabsim`` console script."""
     import hydra
 
     from sim.sweep import with_sweep_overrides
 
+    _check_results_folder()
+    # SIGTERM (a scheduler or `kill`) stops a run like Ctrl-C: nothing half-written.
+    signal.signal(signal.SIGTERM, _terminate)
     register_configs()  # before Hydra composes: configs/config.yaml extends sim_schema
     # A sweep's folder is named after the command (not the time), so that running the
     # same command again resumes it; an explicit hydra.sweep.dir=... wins.
