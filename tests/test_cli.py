@@ -122,8 +122,11 @@ def test_bad_provider_csv_exits_2_before_any_folder(tmp_path):
 
 def test_ctrl_c_exits_130_and_writes_nothing(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
+    # pytest-xdist workers ignore SIGINT, and children inherit that: restore Ctrl-C
     proc = subprocess.Popen([*COMMAND, "system=england"], cwd=tmp_path,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT,
+                                                             signal.default_int_handler))
     try:
         deadline = time.monotonic() + 60
         while not list((tmp_path / "results").rglob("overrides.yaml")):
