@@ -13,6 +13,7 @@ Nothing here tunes the model: patterns must emerge from the mechanisms.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -36,7 +37,7 @@ def scenario(base: SimConfig, **changes) -> SimConfig:
     data = to_dict(base)
     for key, value in changes.items():
         if key == "regime" and isinstance(value, str):
-            data["regime"] = _regime_preset(value)
+            data["regime"] = _yaml("regime", value)
             continue
         node = data
         *parents, leaf = key.split(".")
@@ -46,12 +47,12 @@ def scenario(base: SimConfig, **changes) -> SimConfig:
     return from_dict(data)
 
 
-def _regime_preset(name: str) -> dict:
+def _yaml(group: str, name: str) -> dict:
     import yaml
 
     from sim.config import config_dir
 
-    with open(config_dir() / "regime" / f"{name}.yaml", encoding="utf-8") as fh:
+    with open(config_dir() / group / f"{name}.yaml", encoding="utf-8") as fh:
         return yaml.safe_load(fh)
 
 
@@ -180,15 +181,6 @@ def _p5(base: SimConfig, rep: int) -> list[float]:
     short = gap(_yaml("workforce", "shortage")["labour_supply"])
     enough = gap(1.3)
     return [short, short - enough]
-
-
-def _yaml(group: str, name: str) -> dict:
-    import yaml
-
-    from sim.config import config_dir
-
-    with open(config_dir() / group / f"{name}.yaml", encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
 
 
 COMPLEXITY_LEVELS = (1, 8, 48)
@@ -492,7 +484,7 @@ def run_validation(config: SimConfig, output_dir, progress: bool = True) -> int:
     calib = calibration_runs(base, reps, vcfg.workers)
 
     out = Path(output_dir)
-    stage = out / f".validation-staging-{__import__('os').getpid()}"
+    stage = out / f".validation-staging-{os.getpid()}"
     stage.mkdir(parents=True, exist_ok=True)
     try:
         figures = _figures(effects[effects["setting"] == "defaults"], summary, stage)
