@@ -37,7 +37,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from sim.config import ConfigError, SimConfig, config_dir, register_configs, to_sim_config
+from sim.config import (
+    ConfigError,
+    SimConfig,
+    config_dir,
+    register_configs,
+    set_dotted,
+    to_sim_config,
+)
 from sim.outcomes import COLUMNS, calibration_table
 from sim.results import is_complete, write_run
 
@@ -122,7 +129,7 @@ def scenario_from(cfg: Any) -> SimConfig:
         first = str(err).splitlines()[0] if str(err).strip() else type(err).__name__
         raise ConfigError(f"{key}: {first}" if key else first) from None
     for key in missing:  # let the schema explain what a missing value needs (system.path)
-        _set(data, key, None)
+        set_dotted(data, key, None)
     to_sim_config(data)
     raise ConfigError(f"{missing[0]} has no value; set it on the command line "
                       f"({missing[0]}=...)")
@@ -341,13 +348,6 @@ def _discard_hydra_output(output_dir: Path | None) -> None:
         output_dir.rmdir()
     except OSError:
         pass
-
-
-def _set(data: dict, dotted: str, value: Any) -> None:
-    *parents, leaf = dotted.split(".")
-    for p in parents:
-        data = data[p]
-    data[leaf] = value
 
 
 def _show(path: Path) -> str:

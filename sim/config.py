@@ -542,6 +542,14 @@ def _coerce(path: str, value: Any, f: dataclasses.Field) -> Any:
     return value
 
 
+def set_dotted(data: dict, dotted: str, value: Any) -> None:
+    """Set ``data["a"]["b"] = value`` for ``dotted == "a.b"`` in nested config dicts."""
+    *parents, leaf = dotted.split(".")
+    for p in parents:
+        data = data[p]
+    data[leaf] = value
+
+
 def to_dict(config: SimConfig) -> dict:
     """The config as plain nested dicts (for YAML/JSON provenance)."""
     return dataclasses.asdict(config)

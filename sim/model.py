@@ -280,13 +280,12 @@ class CollaborationModel(mesa.Model):
         self.patients_left += float(reneged.sum() + resolved.sum() + served.sum() - new.sum())
         success_group = np.divide(res.transferred, offered, out=np.zeros_like(offered),
                                   where=offered > 0)
-        own_success = np.divide(
-            np.bincount(self.routes.sender, res.transferred, minlength=self.n_providers),
-            np.bincount(self.routes.sender, offered, minlength=self.n_providers),
-            out=np.full(self.n_providers, np.nan),
-            where=np.bincount(self.routes.sender, offered, minlength=self.n_providers) > 0)
-        st.experience = np.where(np.isnan(own_success), st.experience,
-                                 0.9 * st.experience + 0.1 * np.nan_to_num(own_success))
+        # Experience: recent share of the provider's own handoffs that went on time.
+        sent = np.bincount(self.routes.sender, offered, minlength=self.n_providers)
+        done = np.bincount(self.routes.sender, res.transferred, minlength=self.n_providers)
+        has_sent = sent > 0
+        st.experience[has_sent] = (0.9 * st.experience[has_sent]
+                                   + 0.1 * done[has_sent] / sent[has_sent])
 
         # 4. Workforce.
         st.overload = workforce.overload_memory(st.overload, st.pressure,

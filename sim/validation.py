@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.config import SimConfig, from_dict, to_dict
+from sim.config import SimConfig, from_dict, set_dotted, to_dict
 from sim.kinds import LINKED
 from sim.model import CollaborationModel
 from sim.runner import RunResult, run
@@ -39,11 +39,7 @@ def scenario(base: SimConfig, **changes) -> SimConfig:
         if key == "regime" and isinstance(value, str):
             data["regime"] = _yaml("regime", value)
             continue
-        node = data
-        *parents, leaf = key.split(".")
-        for p in parents:
-            node = node[p]
-        node[leaf] = value
+        set_dotted(data, key, value)
     return from_dict(data)
 
 
