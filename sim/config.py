@@ -544,7 +544,40 @@ def parameter(key: str) -> Parameter:
     for p in _all_parameters():
         if p.key == key:
             return p
-    raise ConfigError(unknown_key_message([key], [p.key for p in _all_parameters()]))
+    check_key(key)
+    raise ConfigError(f"{key} is a section, not a parameter; its parameters are "
+                      f"{', '.join(key + '.' + n for n in sections()[key])}")
+
+
+@functools.cache
+def sections() -> dict[str, list[str]]:
+    """Section name (``""`` for the root, ``"context"``, ...) -> the names directly inside."""
+    out: dict[str, list[str]] = {"": []}
+    for p in _all_parameters():
+        parts = p.key.split(".")
+        for depth in range(len(parts)):
+            parent, name = ".".join(parts[:depth]), parts[depth]
+            out.setdefault(parent, [])
+            if name not in out[parent]:
+                out[parent].append(name)
+    return out
+
+
+def check_key(key: str) -> None:
+    """Raise ConfigError, naming close matches, unless ``key`` is a parameter or a section.
+
+    The message lists the valid names of the deepest section that exists on the way
+    (``contxt.initial_trust`` -> the root's; ``context.inital_trust`` -> context's).
+    """
+    if key in sections() or any(p.key == key for p in _all_parameters()):
+        return
+    parts = key.split(".")
+    depth = 0
+    while depth < len(parts) - 1 and ".".join(parts[:depth + 1]) in sections():
+        depth += 1
+    parent = ".".join(parts[:depth])
+    raise ConfigError(unknown_key_message([key], sections()[parent],
+                                          parent + "." if parent else ""))
 
 
 def parameters_frame(role: str | None = None) -> pd.DataFrame:
@@ -670,9 +703,11 @@ def unknown_key_message(keys: list[str], valid: list[str], prefix: str = "") -> 
     hints = []
     for key in keys:
         leaf = key[len(prefix):] if prefix and key.startswith(prefix) else key
-        close = difflib.get_close_matches(leaf, valid, n=3, cutoff=0.6)
+        head, dot, rest = leaf.partition(".")  # the first name that is not valid
+        close = difflib.get_close_matches(head, valid, n=3, cutoff=0.6)
         if close:
-            hints.append(f"{key} (did you mean {' or '.join(prefix + c for c in close)}?)")
+            hints.append(f"{key} (did you mean "
+                         f"{' or '.join(prefix + c + dot + rest for c in close)}?)")
         else:
             hints.append(key)
     return f"unknown key(s) {', '.join(hints)}; valid keys: {', '.join(sorted(valid))}"

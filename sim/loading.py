@@ -26,12 +26,13 @@ from sim.config import (
     CONFIG_GROUPS,
     ConfigError,
     SimConfig,
+    check_key,
     config_dir,
     from_dict,
     parameters,
     register_configs,
+    sections,
     set_dotted,
-    unknown_key_message,
 )
 
 #: Composed (experiment, group-level overrides) -> plain dict; never handed out uncopied.
@@ -287,38 +288,10 @@ def _declared() -> dict[str, Any]:
     return {p.key: p for p in parameters()}
 
 
-@functools.cache
-def _sections() -> dict[str, list[str]]:
-    """Section name ('' for the root) -> the names valid directly inside it."""
-    out: dict[str, list[str]] = {"": []}
-    for key in _declared():
-        parts = key.split(".")
-        for depth in range(len(parts)):
-            parent, name = ".".join(parts[:depth]), parts[depth]
-            out.setdefault(parent, [])
-            if name not in out[parent]:
-                out[parent].append(name)
-    return out
-
-
-def _check_key(key: str) -> None:
-    """Raise ConfigError naming close matches if ``key`` is not a key of the schema."""
-    if key in _declared() or key in _sections():
-        return
-    parts = key.split(".")
-    sections = _sections()
-    depth = 0  # the deepest existing section on the way
-    while depth < len(parts) - 1 and ".".join(parts[:depth + 1]) in sections:
-        depth += 1
-    parent = ".".join(parts[:depth])
-    prefix = parent + "." if parent else ""
-    raise ConfigError(unknown_key_message([key], sections[parent], prefix))
-
-
 def _apply(data: dict, item: _Override) -> None:
     """Apply one value override to the composed dict ``data`` (in place)."""
     key = item.key
-    _check_key(key)  # unknown: say so, naming close matches
+    check_key(key)  # unknown: say so, naming close matches
     if item.op == "add":  # Hydra's `+`: only for a key the config lacks, and it has them all
         raise ConfigError(f"{item.text}: {key} exists already; set it with {key}=... "
                           "(no '+')")
@@ -327,13 +300,13 @@ def _apply(data: dict, item: _Override) -> None:
         return
     value = item.value
     if isinstance(value, Mapping):
-        if key not in _sections():
+        if key not in sections():
             raise ConfigError(f"{item.text}: {key} is a single value, not a section; give "
                               "a value, not a mapping")
         for sub, v in value.items():
             _apply(data, _Override(item.op, f"{key}.{sub}", v, item.text, item.from_string))
         return
-    if key in _sections():
+    if key in sections():
         raise ConfigError(f"{item.text}: {key} is a section; set its keys "
                           f"({key}.NAME=...) or give a mapping")
     if item.from_string:

@@ -2,7 +2,9 @@
 
 Both ways of building a config are covered: nested dicts through
 :func:`sim.config.from_dict` (no Hydra) and Hydra composition of ``configs/``
-through :func:`sim.load_config`.
+through :func:`sim.load_config` (override strings or a mapping), whose every
+mistake is a :class:`sim.ConfigError`, never a Hydra exception. The parameters'
+declarations (role, plausible range, evidence) are checked here too.
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ import dataclasses
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
-from hydra.errors import HydraException
 from omegaconf import OmegaConf
 
 import sim
@@ -24,10 +26,12 @@ from sim.config import (
     SimConfig,
     TimeConfig,
     from_dict,
-    load_config,
+    parameters,
     to_dict,
     validate,
 )
+from sim.loading import load_config
+from sim.paramspec import ROLES, problems
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 EXAMPLE_CSV = CONFIGS / "system" / "example_providers.csv"
@@ -44,13 +48,8 @@ def nested(key: str, value: object) -> dict:
 
 
 def meta(key: str) -> dict:
-    """The ``param(...)`` metadata (unit, low, high, choices) of a dotted key."""
-    cls: type = SimConfig
-    *groups, leaf = key.split(".")
-    for group in groups:
-        f = {f.name: f for f in dataclasses.fields(cls)}[group]
-        cls = type(f.default_factory())
-    return dict({f.name: f for f in dataclasses.fields(cls)}[leaf].metadata)
+    """The declaration (unit, low, high, choices, ...) of a dotted key, as a dict."""
+    return dataclasses.asdict(sim.config.parameter(key))
 
 
 def options(group: str) -> list[str]:
@@ -111,7 +110,9 @@ def test_every_group_option_composes(group: str, option: str) -> None:
         assert getattr(chosen, key) == value, f"{group}={option}: {key}"
 
 
-EXPERIMENTS = options("experiment")
+# validation.yaml sets `task`, which left the scenario schema with issue 9 (validation
+# gets its own settings and command on another branch, which deletes that file).
+EXPERIMENTS = [e for e in options("experiment") if e != "validation"]
 
 
 @pytest.mark.parametrize("name", EXPERIMENTS or [
@@ -148,6 +149,7 @@ def assert_names_range(message: str, key: str, value: object) -> None:
     assert f"{m['low']:g}" in message
     if m["high"] is not None:
         assert f"{m['high']:g}" in message
+    assert f"({m['unit']}): {m['meaning']}" in message  # what the number means
 
 
 @pytest.mark.parametrize(("key", "value"), OUT_OF_RANGE, ids=[f"{k}={v}" for k, v in OUT_OF_RANGE])
@@ -234,9 +236,10 @@ HYDRA_WRONG_TYPES = ["context.initial_trust=abc", "partnerships.max_partners=1.5
 
 @pytest.mark.parametrize("override", HYDRA_WRONG_TYPES)
 def test_wrong_type_through_hydra(override: str) -> None:
-    with pytest.raises(HydraException) as info:
+    with pytest.raises(ConfigError) as info:
         load_config([override])
-    assert override.split("=")[0] in str(info.value)
+    key, value = override.split("=")
+    assert f"{key}=" in str(info.value) and value in str(info.value)
 
 
 @pytest.mark.parametrize("config", [
@@ -264,12 +267,18 @@ def test_unknown_key_from_dict(data: dict, key: str, valid: str) -> None:
     assert "valid keys" in message and valid in message  # the list of valid ones
 
 
-@pytest.mark.parametrize("override", ["context.foo=1", "context.initial_trsut=0.5", "foo=1"])
-def test_unknown_key_through_hydra(override: str) -> None:
-    # Hydra's structured config rejects it with its own error type.
-    with pytest.raises(HydraException) as info:
+@pytest.mark.parametrize(("override", "hint"), [
+    ("context.foo=1", "initial_trust"),
+    ("context.initial_trsut=0.5", "did you mean context.initial_trust?"),
+    ("foo=1", "context"),
+    ("contxt.initial_trust=0.5", "did you mean context.initial_trust?"),
+    ("regime.contract=none", "did you mean regime.contracts or"),
+])
+def test_unknown_key_through_hydra(override: str, hint: str) -> None:
+    with pytest.raises(ConfigError) as info:
         load_config([override])
-    assert override.split("=")[0].split(".")[-1] in str(info.value)
+    message = str(info.value)
+    assert f"unknown key(s) {override.split('=')[0]}" in message and hint in message
 
 
 def test_unknown_key_appended_through_hydra_is_caught_by_the_schema() -> None:
@@ -297,13 +306,15 @@ def test_unknown_choice_lists_the_allowed(key: str, value: str) -> None:
         assert all(choice in message for choice in allowed), message
 
 
-@pytest.mark.parametrize(("group", "option"), [("regime", "sometimes"), ("system", "wales")])
+@pytest.mark.parametrize(("group", "option"), [("regime", "sometimes"), ("system", "wales"),
+                                               ("regime", "mandatd")])
 def test_unknown_group_option_lists_the_available(group: str, option: str) -> None:
-    with pytest.raises(HydraException) as info:
-        load_config([f"{group}={option}"])
-    message = str(info.value)
-    assert option in message
-    assert all(o in message for o in options(group))
+    for overrides in ([f"{group}={option}"], {group: option}):
+        with pytest.raises(ConfigError) as info:
+            load_config(overrides)
+        assert str(info.value).startswith(
+            f"{group}={option} is not an option of group {group}; choose one of "
+            f"{', '.join(options(group))}")
 
 
 # --------------------------------------------------------------------------- levers
@@ -369,3 +380,200 @@ def test_seed_zero_is_a_seed() -> None:
 
 def test_largest_seed_is_valid() -> None:
     assert from_dict({"seed": 2**63 - 1}).seed == 2**63 - 1
+
+
+# --------------------------------------------------------------------------- parameters
+def test_every_field_declares_a_role_unit_meaning_and_evidence() -> None:
+    found = [problem for p in parameters() for problem in problems(p)]
+    assert not found, "\n".join(found)
+    assert {p.role for p in parameters()} == set(ROLES)
+
+
+def test_parameters_cover_the_schema_in_order() -> None:
+    def leaves(obj: object, prefix: str = "") -> list[str]:
+        out = []
+        for f in dataclasses.fields(obj):
+            value = getattr(obj, f.name)
+            out += (leaves(value, f"{prefix}{f.name}.") if dataclasses.is_dataclass(value)
+                    else [f"{prefix}{f.name}"])
+        return out
+
+    assert [p.key for p in parameters()] == leaves(SimConfig())
+    assert {p.key: p.default for p in parameters()}["context.initial_trust"] == 0.45
+
+
+def test_uncertainties_have_plausible_ranges_inside_the_allowed() -> None:
+    uncertain = parameters("uncertainty")
+    assert len(uncertain) >= 30
+    for p in uncertain:
+        assert p.plausible is not None, p.key
+        lo, hi = p.plausible
+        assert lo < hi, p.key
+        assert p.low is None or p.low <= lo, p.key
+        assert p.high is None or hi <= p.high, p.key
+        assert lo <= p.default <= hi, p.key
+        assert p.status in ("Assumption", "Calibrated"), p.key
+    assert sim.config.parameter("context.initial_trust").plausible == (0.25, 0.65)
+    # every calibrated value is uncertain, with a range around it
+    calibrated = [p for p in parameters() if p.status == "Calibrated"]
+    assert calibrated and all(p.role == "uncertainty" for p in calibrated)
+
+
+@pytest.mark.parametrize(("key", "role"), [
+    ("context.initial_trust", "uncertainty"), ("handoffs.reliance_weight", "uncertainty"),
+    ("workforce.turnover_social_care", "uncertainty"), ("workforce.labour_supply", "lever"),
+    ("regime.contracts", "lever"), ("leadership.enthusiasm", "lever"),
+    ("leadership.realism", "lever"), ("monitoring.target_maturity", "lever"),
+    ("system.name", "structural"), ("time.policy_weeks", "structural"),
+    ("seed", "technical"), ("output.progress_bar", "technical"),
+])
+def test_roles_of_landmark_parameters(key: str, role: str) -> None:
+    assert sim.config.parameter(key).role == role
+
+
+def test_role_filters_partition_the_parameters() -> None:
+    by_role = {role: sim.parameters(role) for role in ROLES}
+    assert sum(len(v) for v in by_role.values()) == len(sim.parameters())
+    assert all(p.role == role for role, ps in by_role.items() for p in ps)
+    assert all(p.key.startswith("regime.") or p.plausible is not None or p.type != "float"
+               for p in by_role["lever"])
+    with pytest.raises(ConfigError, match="role='levers' is not a parameter role; choose one "
+                       "of lever, uncertainty, structural, technical"):
+        sim.parameters("levers")
+
+
+def test_parameters_frame_has_one_row_per_parameter() -> None:
+    frame = sim.parameters_frame("uncertainty")
+    assert len(frame) == len(parameters("uncertainty"))
+    row = frame.set_index("key").loc["context.initial_trust"]
+    assert (row.plausible_low, row.plausible_high, row.unit) == (0.25, 0.65, "share 0-1")
+
+
+def test_unknown_parameter_names_close_matches() -> None:
+    with pytest.raises(ConfigError, match="did you mean context.initial_trust"):
+        sim.config.parameter("context.inital_trust")
+
+
+# --------------------------------------------------------------------------- mapping form
+def test_mapping_with_numpy_scalars_and_groups() -> None:
+    config = sim.load_config({"context.initial_trust": np.float64(0.3), "regime": "mandated",
+                              "system": "teaching", "partnerships.max_partners": np.int64(4),
+                              "regime.shared_goals": np.bool_(False)})
+    assert config.context.initial_trust == 0.3 and type(config.context.initial_trust) is float
+    assert config.partnerships.max_partners == 4 and type(config.partnerships.max_partners) is int
+    assert config.regime.shared_goals is False
+    assert config.regime.partner_choice == "assigned"  # from configs/regime/mandated.yaml
+    assert config.system.name == "teaching"
+    assert config == load_config(["context.initial_trust=0.3", "regime=mandated",
+                                  "system=teaching", "partnerships.max_partners=4",
+                                  "regime.shared_goals=false"])
+
+
+def test_mapping_value_merges_into_a_section() -> None:
+    config = load_config({"regime": "mandated", "context": {"initial_trust": 0.3}})
+    assert config.context.initial_trust == 0.3
+    assert config.context.demand_ratio == SimConfig().context.demand_ratio
+    merged = load_config({"regime": {"contracts": "none", "reporting_fte": 0.01}})
+    assert (merged.regime.contracts, merged.regime.reporting_fte) == ("none", 0.01)
+    assert merged.regime.partner_choice == "local"  # the rest of regime=local stays
+
+
+def test_mapping_is_strict_about_types() -> None:
+    # a mapping's values are taken as given; only override *strings* are parsed
+    with pytest.raises(ConfigError, match=r"context\.initial_trust='0\.3' must be a number"):
+        load_config({"context.initial_trust": "0.3"})
+    with pytest.raises(ConfigError, match="group regime takes an option name"):
+        load_config({"regime": 3})
+    with pytest.raises(ConfigError, match="context is a section"):
+        load_config({"context": 0.3})
+    with pytest.raises(ConfigError, match="out of range"):
+        load_config({"context.initial_trust": np.float64(1.5)})
+
+
+def test_experiment_as_argument_or_key() -> None:
+    via_arg = load_config({"system": "teaching"}, experiment="culture")
+    assert via_arg == load_config({"system": "teaching", "experiment": "culture"})
+    assert via_arg == load_config(["system=teaching", "experiment=culture"])
+    with pytest.raises(ConfigError, match="experiment=nonesuch is not an experiment; choose "
+                       "one of .*mandate_vs_local"):
+        load_config(experiment="nonesuch")
+
+
+# --------------------------------------------------------------------------- strings
+def test_strings_mean_what_they_mean_on_the_command_line() -> None:
+    # Compose everything with Hydra, as the collabsim command does, and compare.
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    overrides = ["system=teaching", "regime=hybrid", "regime.maintain=yes", "regime.name=7",
+                 "context.initial_trust=1", "regime.name='my.regime'", "seed=0012",
+                 "monitoring.build_rate=2e-2", "system.layout_seed=null"]
+    sim.config.register_configs()
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONFIGS), version_base="1.3"):
+        cfg = compose(config_name="config", overrides=overrides)
+    GlobalHydra.instance().clear()
+    expected = sim.config.to_sim_config(cfg)
+    assert load_config(overrides) == expected
+    assert expected.regime.maintain is True and expected.regime.name == "my.regime"
+
+
+@pytest.mark.parametrize(("overrides", "words"), [
+    (["regime=local,mandated"], "a sweep (several values) needs the collabsim command"),
+    (["replicate=range(0,3)"], "a sweep"),
+    (["hydra.job.chdir=true"], "hydra settings apply to the collabsim command"),
+    (["context.initial_trust"], "cannot read the override 'context.initial_trust'"),
+    (["+context.initial_trust=0.3"], "context.initial_trust exists already"),
+    (["+regime=mandated"], "group regime is in the defaults already"),
+    (["~context.initial_trust=0.3"], "without a value"),
+    (["context.initial_trust=${seed}"], "interpolations"),
+    (["regime@foo=local"], "package overrides"),
+    ("system=teaching", "a list of override strings"),
+    ([3], "must be a string"),
+])
+def test_override_forms_refused_clearly(overrides: object, words: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(overrides)
+    assert words in str(info.value)
+
+
+def test_delete_and_force_add_forms() -> None:
+    assert load_config(["~trust.loss"]).trust.loss == SimConfig().trust.loss
+    assert load_config(["regime=mandated", "~regime"]).regime == SimConfig().regime
+    assert load_config(["++seed=4"]).seed == 4
+    assert load_config({"~trust.loss": None, "++seed": 4}).seed == 4
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) context\.foo"):
+        load_config(["++context.foo=1"])
+
+
+# --------------------------------------------------------------------------- speed, cache
+def test_value_overrides_are_fast_after_the_first_call() -> None:
+    import time
+
+    load_config({"regime": "mandated"})  # compose once
+    times = []
+    for i in range(20):
+        start = time.perf_counter()
+        load_config({"context.initial_trust": np.float64(0.3 + i / 100), "regime": "mandated"})
+        times.append(time.perf_counter() - start)
+    median = sorted(times)[len(times) // 2]
+    assert median < 0.05, f"load_config took {median * 1000:.1f} ms (median of 20)"
+
+
+def test_returned_configs_do_not_share_state() -> None:
+    first = load_config({"regime": "mandated"})
+    first.context.initial_trust = 0.99
+    first.regime.contracts = "none"
+    again = load_config({"regime": "mandated"})
+    assert again.context.initial_trust == 0.45 and again.regime.contracts == "required"
+    changed = load_config({"regime": "mandated", "context.initial_trust": 0.2})
+    assert load_config({"regime": "mandated"}).context.initial_trust == 0.45
+    assert changed.context.initial_trust == 0.2
+
+
+def test_public_dict_round_trip() -> None:
+    config = sim.load_config({"system": "teaching", "seed": 3})
+    assert sim.from_dict(sim.to_dict(config)) == config
+    data = sim.to_dict(config)
+    sim.config.set_dotted(data, "trust.loss", 0.3)
+    assert sim.from_dict(data).trust.loss == 0.3

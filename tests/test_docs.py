@@ -2,8 +2,9 @@
 
 The tables of docs/ODD.md between ``<!-- name:start -->`` and ``<!-- name:end -->``
 are rendered from the schema and the code by ``sim.docs``; these tests fail when
-the document is stale, when a parameter is added without saying what evidence (or
-assumption) it rests on, and when the document cites a key it does not define.
+the document is stale, when a parameter is declared without its role or without
+saying what evidence (or assumption) it rests on, and when the document cites a key
+it does not define.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import re
 
 import pytest
 
+import sim
 from sim import docs
+from sim.paramspec import ROLES, evidence_keys
 
 FIX = "run `uv run python -m sim.docs`"
 
@@ -41,24 +44,53 @@ def test_update_is_idempotent(odd: str) -> None:
     assert docs.update(once) == once
 
 
-def test_parameter_table_lists_every_field(odd: str) -> None:
+def test_parameter_table_lists_every_field_with_its_role(odd: str) -> None:
     table = docs.extract(odd, "params")
-    missing = [k for k in docs.field_keys() if f"| `{k}` |" not in table]
+    rows = {line.split(" | ")[0][3:-1]: line.split(" | ") for line in table.splitlines()
+            if line.startswith("| `")}
+    missing = [p.key for p in sim.parameters() if p.key not in rows]
     assert not missing, f"parameters missing from docs/ODD.md: {missing}; {FIX}"
+    header = next(line for line in table.splitlines() if line.startswith("| key |"))
+    role_column = header.split(" | ").index("role")
+    for p in sim.parameters():
+        assert rows[p.key][role_column] == p.role, p.key
 
 
-def test_every_field_has_evidence() -> None:
-    """(b) No parameter without its evidence, or an explicit 'Assumption'."""
-    problems = docs.evidence_problems()
-    assert not problems, "sim/docs.py EVIDENCE:\n  " + "\n  ".join(problems)
+def test_every_field_has_evidence_and_a_role() -> None:
+    """(b) No parameter without its role and evidence, or an explicit 'Assumption'."""
+    problems = docs.declaration_problems()
+    assert not problems, "sim/config.py declarations:\n  " + "\n  ".join(problems)
+    assert all(p.role in ROLES and p.evidence for p in sim.parameters())
+
+
+def test_declaration_problems_are_found() -> None:
+    """The checks of (b) catch what they should (a broken declaration, checked alone)."""
+    from dataclasses import replace
+
+    from sim.paramspec import problems
+
+    good = sim.config.parameter("context.initial_trust")
+    assert problems(good) == []
+    broken = {
+        "needs a plausible range": replace(good, plausible=None),
+        "leaves the allowed range": replace(good, plausible=(-0.1, 0.5)),
+        "does not contain the default": replace(good, plausible=(0.5, 0.6)),
+        "is not one of": replace(good, role="policy"),
+        "unknown word": replace(good, evidence="[AG08]; Guess"),
+        "carries the status": replace(good, evidence="[AG08]; Lever"),
+        "exactly one status word": replace(good, evidence="[AG08]"),
+        "no unit": replace(good, unit=""),
+    }
+    for words, p in broken.items():
+        assert any(words in problem for problem in problems(p)), (words, problems(p))
 
 
 def test_evidence_keys_are_defined(odd: str) -> None:
-    """(c) Every evidence key used in EVIDENCE is defined in the ODD's references."""
+    """(c) Every evidence key a parameter cites is defined in the ODD's references."""
     defined = references(odd)
-    used = {k for entry in docs.EVIDENCE.values() for k in docs.evidence_keys(entry)}
+    used = {k for p in sim.parameters() for k in evidence_keys(p.evidence)}
     undefined = sorted(used - defined)
-    assert not undefined, (f"evidence keys {undefined} are used in sim/docs.py but not "
+    assert not undefined, (f"evidence keys {undefined} are cited in sim/config.py but not "
                            f"defined in the References section of docs/ODD.md "
                            f"(defined: {sorted(defined)})")
 
@@ -70,7 +102,7 @@ def test_keys_cited_in_the_text_are_defined(odd: str) -> None:
     assert cited - defined == set(), f"cited but not defined: {sorted(cited - defined)}"
 
 
-def test_every_status_word_is_explained(odd: str) -> None:
-    """The status words of the evidence column are the ones the ODD explains."""
-    for word in docs.STATUSES:
-        assert f"**{word}**" in odd, f"docs/ODD.md does not explain the status '{word}'"
+def test_every_status_word_and_role_is_explained(odd: str) -> None:
+    """The status words and roles of the parameter tables are the ones the ODD explains."""
+    for word in [*docs.STATUSES, *ROLES]:
+        assert f"**{word}**" in odd, f"docs/ODD.md does not explain '{word}'"
