@@ -10,7 +10,8 @@ app's sliders) pays for Hydra once and then milliseconds per config.
 Override strings are parsed with Hydra's own grammar (``OverridesParser``) and
 converted to the field's type the way OmegaConf converts them on the command line
 (``regime.maintain=yes`` is true, ``regime.name=7`` is the text "7"), so a string
-means here what it means to ``collabsim``. A mapping's values are taken as they
+means here what it means to ``collabsim`` (one exception: an integer for a flag,
+``regime.may_exit=2``, is refused rather than read as true). A mapping's values are taken as they
 are (NumPy scalars become Python scalars; ints pass as floats): no text parsing.
 """
 
@@ -337,6 +338,8 @@ def _as_on_the_command_line(key: str, value: Any) -> Any:
             "str": StringNode}.get(p.type)
     if node is None or value is None or isinstance(value, list | dict):
         return value
+    if p.type == "bool" and not isinstance(value, str):
+        return value  # OmegaConf would read any integer as a bool (2 -> true): refuse it
     try:
         return node(value=value, is_optional=p.nullable)._value()
     except (ValidationError, ValueError, TypeError):

@@ -231,7 +231,7 @@ def test_group_must_be_a_mapping() -> None:
 
 
 HYDRA_WRONG_TYPES = ["context.initial_trust=abc", "partnerships.max_partners=1.5",
-                     "time.burn_in_weeks=3.0", "regime.maintain=maybe"]
+                     "time.burn_in_weeks=3.0", "regime.maintain=maybe", "regime.may_exit=2"]
 
 
 @pytest.mark.parametrize("override", HYDRA_WRONG_TYPES)
