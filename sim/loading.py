@@ -262,10 +262,13 @@ def _compose(experiment: str | None, groups: list[str]) -> dict:
         data = OmegaConf.to_container(cfg, resolve=True)
     except (HydraException, OmegaConfBaseException) as err:
         # e.g. an experiment file that sets a key the schema lacks
-        text = str(err).strip()
-        first = text.splitlines()[0] if text else type(err).__name__
+        # Hydra's first lines say where and what ("Key 'task' not in 'SimConfig'"); the
+        # indented ones repeat it for developers
+        lines = [ln.strip() for ln in str(err).splitlines()
+                 if ln.strip() and not ln.startswith((" ", "\t"))]
+        what = " ".join(lines) or type(err).__name__
         where = f"experiment={experiment}: " if experiment else ""
-        raise ConfigError(f"{where}configs/ do not compose with {overrides}: {first}") \
+        raise ConfigError(f"{where}configs/ do not compose with {overrides}: {what}") \
             from None
     finally:
         GlobalHydra.instance().clear()

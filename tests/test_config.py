@@ -499,6 +499,26 @@ def test_experiment_as_argument_or_key() -> None:
         load_config(experiment="nonesuch")
 
 
+def test_an_experiment_that_does_not_fit_the_schema_is_a_config_error(tmp_path) -> None:
+    import shutil
+
+    from sim import loading
+
+    configs = tmp_path / "configs"
+    shutil.copytree(CONFIGS, configs)
+    (configs / "experiment" / "broken.yaml").write_text(
+        "# @package _global_\ncontext:\n  initial_trst: 0.3\n", encoding="utf-8")
+    loading.clear_cache()
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(loading, "config_dir", lambda: configs)
+            with pytest.raises(ConfigError, match="experiment=broken: .*Key 'initial_trst' "
+                               "not in 'ContextConfig'"):
+                load_config(experiment="broken")
+    finally:
+        loading.clear_cache()
+
+
 # --------------------------------------------------------------------------- strings
 def test_strings_mean_what_they_mean_on_the_command_line() -> None:
     # Compose everything with Hydra, as the collabsim command does, and compare.
