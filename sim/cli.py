@@ -56,8 +56,8 @@ def print_summary(config: SimConfig, summary: dict, wall_seconds: float,
     out = stream or sys.stdout
     t = config.time
     print(f"{PROG}: system={config.system.name} regime={config.regime.name} "
-          f"seed={config.seed}: {t.burn_in_weeks} weeks burn-in + {t.policy_weeks} weeks "
-          f"under the regime, {wall_seconds:.1f} s", file=out)
+          f"seed={config.seed} replicate={config.replicate}: {t.burn_in_weeks} weeks "
+          f"burn-in + {t.policy_weeks} weeks under the regime, {wall_seconds:.1f} s", file=out)
     print(f"\n{'outcome':<26}{'final year':>12}{'at switch':>12}", file=out)
     for col in COLUMNS:
         at = summary.get(f"at_switch.{col}")

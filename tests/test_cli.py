@@ -64,6 +64,7 @@ def test_run_writes_a_complete_run_folder(tmp_path):
     assert "Traceback" not in proc.stderr
     # readable tables on stdout
     assert "final year" in proc.stdout and "at switch" in proc.stdout
+    assert "seed=5 replicate=0:" in proc.stdout
     assert "care_coordination" in proc.stdout
     assert "calibration" in proc.stdout and "nhs_vacancy_rate" in proc.stdout
 
