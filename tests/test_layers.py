@@ -109,3 +109,13 @@ def _analysed_path(root: Path) -> str:
                           "print(u.find_spec('sim').origin)"], cwd=root, env=env,
                          capture_output=True, text=True, timeout=60)
     return out.stdout
+
+
+def test_hydra_internals_are_used_in_one_module_only():
+    """Private Hydra modules (and the global loader) are reached only through
+    sim.hydra_glue, so a Hydra upgrade that moves them breaks one module."""
+    private = re.compile(r"hydra\._internal|GlobalHydra\.instance\(\)\.config_loader|"
+                         r"BasicSweeper|get_overrides_dirname|get_args_parser")
+    users = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "sim").rglob("*.py")
+                   if private.search(p.read_text(encoding="utf-8")))
+    assert users == ["sim/hydra_glue.py"]
