@@ -455,13 +455,3 @@ def test_tiny_sweep_on_a_local_ray_instance(reference, tmp_path):
     assert_same_runs(reference, out)
     assert json.loads((out / TINY_JOBS[0] / "run" / "provenance.json").read_text())[
         "extra"]["launcher"] == "ray"
-
-
-# --------------------------------------------------------------------------- task dispatch
-def test_task_validation_goes_to_the_validation_suite(tmp_path):
-    """``task=validation`` hands the scenario to sim.validation.run_validation (here it
-    refuses an unknown pattern at once, before running anything)."""
-    proc = collabsim(tmp_path, "task=validation", "validation.patterns=[12_nonsense]")
-    assert proc.returncode == 2, proc.stderr
-    assert "collabsim: error: validation.patterns" in proc.stderr
-    assert "Traceback" not in proc.stderr
