@@ -88,7 +88,7 @@ def task_shares(spec: dict) -> dict:
 
 
 def task_sweep(spec: dict) -> dict:
-    """``sim.run_many`` over ``runs`` seeds with 1 worker, then 2 (cold and warm pool)."""
+    """``sim.run_many`` over ``runs`` replicates with 1 worker, then 2 (cold and warm pool)."""
     import sim
 
     config = scenario(spec)
@@ -98,9 +98,9 @@ def task_sweep(spec: dict) -> dict:
 
     def timed(workers: int) -> float:
         start = time.perf_counter()
-        frame = sim.run_many({spec["system"]: config}, seeds, workers=workers)
+        many = sim.run_many({spec["system"]: config}, replicates=seeds, workers=workers)
         seconds = time.perf_counter() - start
-        assert len(frame) == len(seeds) * weeks
+        assert len(many.weekly) == len(seeds) * weeks
         return seconds
 
     load_start = os.getloadavg()[0]

@@ -5,7 +5,7 @@ Public surface::
     import sim
     config = sim.load_config({"system": "teaching", "regime": "mandated",
                               "context.initial_trust": 0.3})   # or ["system=teaching", ...]
-    result = sim.run(config, seed=3)      # result.weekly (DataFrame), result.summary (dict)
+    result = sim.run(config, replicate=3) # = `collabsim ... replicate=3`; .weekly, .summary
     model = sim.CollaborationModel(config) # a mesa.Model; model.step() advances a week
     sim.parameters(role="uncertainty")     # declared parameters: unit, range, role, evidence
 
@@ -25,9 +25,9 @@ from sim.loading import load_config
 from sim.model import CollaborationModel
 from sim.outcomes import COLUMNS
 from sim.paramspec import Parameter
-from sim.runner import RunResult, run, run_many
+from sim.runner import ManyResult, RunResult, run, run_many
 
-__all__ = ["COLUMNS", "CollaborationModel", "ConfigError", "Parameter", "RunResult",
-           "SimConfig", "from_dict", "load_config", "parameters", "parameters_frame", "run",
-           "run_many", "to_dict"]
+__all__ = ["COLUMNS", "CollaborationModel", "ConfigError", "ManyResult", "Parameter",
+           "RunResult", "SimConfig", "from_dict", "load_config", "parameters",
+           "parameters_frame", "run", "run_many", "to_dict"]
 __version__ = "0.1.0"

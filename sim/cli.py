@@ -1,7 +1,9 @@
-"""The ``collabsim`` command: run one scenario composed from ``configs/`` and write it to disk.
+"""The command line: ``collabsim`` and ``collabsim-report`` parse, dispatch and print.
 
-``main`` is a thin Hydra entry point around :func:`run_scenario`, a plain function
-that tests and scripts can call with any composed config. Where things go::
+Nothing here simulates or knows a file format: one run goes through
+:func:`sim.runs.run_scenario`, a sweep's jobs through :func:`sim.sweep.execute`, a
+report through :func:`sim.report.build_report`; Hydra's runtime is read through
+:mod:`sim.hydra_glue`. Where things go::
 
     results/runs/<date>_<time>_<regime>_seed<seed>/     Hydra's output dir (one run)
         .hydra/            Hydra's record: composed config, overrides, hydra.yaml
@@ -15,8 +17,8 @@ when whole: ``<output dir>/run/provenance.json`` existing means the run is compl
 
 A sweep (an experiment that sets ``hydra.mode: MULTIRUN``, or ``-m``) runs each job
 through :func:`sim.sweep.execute` into ``results/sweeps/<name>/<swept values>/run/``;
-:class:`sim.sweep.SweepCallback` validates every job first, shows progress and writes
-the report (:mod:`sim.report`). ``task: validation`` runs :mod:`sim.validation` instead.
+:class:`SweepCallback` validates every job first, shows progress and writes the report
+(:mod:`sim.report`). The validation suite has its own command (``collabsim-validate``).
 
 Exit status: 0 success; 2 a configuration error found by the schema's validation
 (``collabsim: error: ...`` on stderr, no traceback, no run folder left behind);
@@ -28,119 +30,23 @@ or SIGTERM).
 
 from __future__ import annotations
 
-import dataclasses
+import argparse
 import os
-import shutil
 import signal
 import sys
-from datetime import UTC, datetime
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from sim.config import (
-    ConfigError,
-    SimConfig,
-    config_dir,
-    register_configs,
-    set_dotted,
-    to_sim_config,
-)
+from sim import hydra_glue
+from sim.config import ConfigError, SimConfig, config_dir, register_configs
 from sim.outcomes import COLUMNS, calibration_table
-from sim.results import is_complete, write_run
+from sim.results import is_complete, run_folder
+from sim.runs import check_inputs, display_path, run_scenario
+from sim.sweep_store import typed_overrides
 
-#: Subfolder of Hydra's output dir that holds the run (see sim.results).
-RUN_SUBDIR = "run"
 PROG = "collabsim"
-
-
-# --------------------------------------------------------------------------- the plain function
-def run_scenario(cfg: Any, output_dir: str | os.PathLike | None = None, *,
-                 progress: bool | None = None, stream: TextIO | None = None) -> Path:
-    """Validate a composed config, run it, print its summary and write it to disk.
-
-    Args:
-        cfg: a composed Hydra config (DictConfig, with or without the ``hydra`` node),
-            a plain nested dict, or a :class:`SimConfig`.
-        output_dir: folder that receives the ``run/`` subfolder; default: Hydra's
-            ``runtime.output_dir`` (so it must be given outside a Hydra app).
-        progress: force the weekly progress bar on or off (None keeps the config's).
-        stream: where the tables are printed (default stdout).
-
-    Returns:
-        The complete run folder (``<output_dir>/run``).
-
-    Raises:
-        ConfigError: a value the schema rejects, or a bad provider CSV
-            (``sim.system.SystemDataError``); raised before anything is written.
-        FileExistsError: ``<output_dir>/run`` already exists.
-    """
-    from sim.runner import run
-
-    out = stream or sys.stdout
-    config = scenario_from(cfg)
-    check_inputs(config)
-    if output_dir is None:
-        output_dir = _hydra_output_dir()
-        if output_dir is None:
-            raise ValueError("run_scenario needs output_dir outside a Hydra app")
-    folder = Path(output_dir) / RUN_SUBDIR
-    if folder.exists():
-        raise FileExistsError(f"{_show(folder)} already exists; a run is never overwritten "
-                              "(start again a second later, or set hydra.run.dir=...)")
-    to_run = config
-    if progress is not None and progress != config.output.progress_bar:
-        to_run = dataclasses.replace(
-            config, output=dataclasses.replace(config.output, progress_bar=progress))
-    started = datetime.now(UTC)
-    result = run(to_run, config.seed)
-    finished = datetime.now(UTC)
-    # Record the scenario as the user gave it: the progress bar is display only.
-    result = dataclasses.replace(result, config=config)
-    # Write before printing, so that a closed pipe (collabsim | head) loses nothing.
-    written = write_run(folder, result, extra=_hydra_facts(), started=started,
-                        finished=finished)
-    print_summary(config, result.summary, result.wall_seconds, stream=out)
-    print(f"\nresults: {_show(written)}", file=out)
-    out.flush()
-    return written
-
-
-def scenario_from(cfg: Any) -> SimConfig:
-    """A validated SimConfig from a composed config; ``???`` (missing) values are errors.
-
-    Raises:
-        ConfigError: naming the key, the value and what is allowed.
-    """
-    if isinstance(cfg, SimConfig):
-        return cfg
-    from omegaconf import DictConfig, OmegaConf
-    from omegaconf.errors import OmegaConfBaseException
-
-    if not isinstance(cfg, DictConfig):
-        return to_sim_config(cfg)
-    try:
-        job = OmegaConf.masked_copy(cfg, [k for k in cfg.keys() if k != "hydra"])
-        missing = sorted(OmegaConf.missing_keys(job))
-        if not missing:
-            return to_sim_config(job)
-        data = OmegaConf.to_container(job, resolve=True, throw_on_missing=False)
-    except OmegaConfBaseException as err:
-        key = getattr(err, "full_key", None)
-        first = str(err).splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ConfigError(f"{key}: {first}" if key else first) from None
-    for key in missing:  # let the schema explain what a missing value needs (system.path)
-        set_dotted(data, key, None)
-    to_sim_config(data)
-    raise ConfigError(f"{missing[0]} has no value; set it on the command line "
-                      f"({missing[0]}=...)")
-
-
-def check_inputs(config: SimConfig) -> None:
-    """Read a provider CSV now, so that a bad file fails before any folder is created."""
-    if config.system.name == "csv" and config.system.path:
-        from sim.system import load_csv
-
-        load_csv(config.system.path)
+REPORT_PROG = "collabsim-report"
 
 
 # --------------------------------------------------------------------------- printing
@@ -150,8 +56,8 @@ def print_summary(config: SimConfig, summary: dict, wall_seconds: float,
     out = stream or sys.stdout
     t = config.time
     print(f"{PROG}: system={config.system.name} regime={config.regime.name} "
-          f"seed={config.seed}: {t.burn_in_weeks} weeks burn-in + {t.policy_weeks} weeks "
-          f"under the regime, {wall_seconds:.1f} s", file=out)
+          f"seed={config.seed} replicate={config.replicate}: {t.burn_in_weeks} weeks "
+          f"burn-in + {t.policy_weeks} weeks under the regime, {wall_seconds:.1f} s", file=out)
     print(f"\n{'outcome':<26}{'final year':>12}{'at switch':>12}", file=out)
     for col in COLUMNS:
         at = summary.get(f"at_switch.{col}")
@@ -175,24 +81,7 @@ def _num(value: float | None) -> str:
     return f"{value:.4g}"
 
 
-# --------------------------------------------------------------------------- Hydra glue
-try:
-    from hydra.experimental.callback import Callback as _Callback
-except ImportError:  # pragma: no cover - hydra-core is a dependency
-    _Callback = object  # type: ignore[assignment,misc]
-
-
-class ValidateFirst(_Callback):
-    """Hydra callback (``hydra.callbacks`` in configs/config.yaml): validate the scenario
-    before Hydra creates the run's output folder, so a typo leaves nothing on disk."""
-
-    def on_run_start(self, config: Any, **kwargs: Any) -> None:
-        try:
-            check_inputs(scenario_from(config))
-        except ConfigError as err:
-            fail(err)
-
-
+# --------------------------------------------------------------------------- errors
 def fail(err: BaseException | str, status: int = 2) -> NoReturn:
     """Print ``collabsim: error: <message>`` on stderr and exit (no traceback).
 
@@ -205,24 +94,101 @@ def fail(err: BaseException | str, status: int = 2) -> NoReturn:
     raise SystemExit(status)
 
 
-def _task(cfg: Any) -> Any:
-    """The function Hydra calls once per job: run the scenario, turn user errors into exits.
+# --------------------------------------------------------------------------- Hydra callbacks
+class ValidateFirst(hydra_glue.Callback):
+    """Hydra callback (``hydra.callbacks`` in configs/config.yaml): validate the scenario
+    before Hydra creates the run's output folder, so a typo leaves nothing on disk."""
 
-    ``task: validation`` hands the scenario to :func:`sim.validation.run_validation`; a
-    job of a sweep goes through :func:`sim.sweep.execute` (skip if complete, record a
+    def on_run_start(self, config: Any, **kwargs: Any) -> None:
+        try:
+            check_inputs(hydra_glue.scenario_from(config))
+        except ConfigError as err:
+            fail(err)
+
+
+#: The running sweep's progress printer (kept out of the callback, which Hydra pickles).
+_PROGRESS: dict[str, Any] = {}
+
+
+class SweepCallback(hydra_glue.Callback):
+    """Hydra callback for multiruns: validate every job first, plan, watch, report.
+
+    Configured in ``configs/config.yaml`` as ``hydra.callbacks.sweep``; an experiment
+    sets ``reference`` (the scenario paired differences are taken against, as a
+    mapping of overrides, e.g. ``{regime: local}``; keys left out are matched within
+    each level, so ``{leadership: enthusiastic_realist}`` compares within each
+    workforce) and ``question`` (one sentence for the report). ``report: false`` skips
+    the report at the end of a sweep, ``figures: false`` only its figures.
+    """
+
+    def __init__(self, reference: Any = None, question: str | None = None,
+                 report: bool = True, figures: bool = True) -> None:
+        self.reference = hydra_glue.plain(reference) or {}
+        self.question = question
+        self.report = report
+        self.figures = figures
+
+    def on_multirun_start(self, config: Any, **kwargs: Any) -> None:
+        from sim.sweep import Progress, start_sweep
+
+        try:
+            plan = start_sweep(config, self.reference, self.question)
+        except ConfigError as err:
+            fail(err)
+        except hydra_glue.hydra_errors() as err:
+            # an unknown key or option in some job: say it as Hydra would, before
+            # anything is written (Hydra itself would first create the sweep folder)
+            sys.stdout.flush()
+            print(str(err).strip(), file=sys.stderr)
+            print("\nSet the environment variable HYDRA_FULL_ERROR=1 for a complete stack "
+                  "trace.", file=sys.stderr, flush=True)
+            raise SystemExit(1) from None
+        progress = Progress(plan.job_dirs)
+        launcher = hydra_glue.select(config, "hydra.runtime.choices.hydra/launcher")
+        print(f"{PROG}: sweep of {len(plan.jobs)} runs into {display_path(plan.sweep_dir)} "
+              f"(launcher {launcher}); {progress.already} already complete",
+              file=sys.stderr, flush=True)
+        progress.start()
+        _PROGRESS[str(plan.sweep_dir)] = progress
+
+    def on_multirun_end(self, config: Any, **kwargs: Any) -> None:
+        sweep_dir = Path(str(config.hydra.sweep.dir))
+        progress = _PROGRESS.pop(str(sweep_dir), None)
+        if progress is not None:
+            progress.stop()
+        if not self.report:
+            return
+        from sim.report import build_report
+
+        report = build_report(sweep_dir, figures=self.figures)
+        print(f"{PROG}: report: {display_path(report.path / 'report.md')}", file=sys.stderr)
+        if report.failed:
+            print(f"{PROG}: error: {len(report.failed)} of {report.planned} runs failed "
+                  f"(see FAILED.json in their folders and the report); run the same "
+                  f"command again to retry them", file=sys.stderr, flush=True)
+            raise SystemExit(3)
+
+
+# --------------------------------------------------------------------------- one job
+def _task(cfg: Any) -> Any:
+    """The function Hydra calls once per job: dispatch, and turn user errors into exits.
+
+    A job of a sweep goes through :func:`sim.sweep.execute` (skip if complete, record a
     failure and carry on); a single run prints its tables and fails loudly.
     """
-    output_dir = _hydra_output_dir()
-    if _task_name(cfg) == "validation":
-        return _validation(cfg, output_dir)
-    if _in_sweep():
-        from hydra.core.hydra_config import HydraConfig
-
+    output_dir = hydra_glue.output_dir()
+    if hydra_glue.in_sweep():
         from sim.sweep import execute
 
-        return execute(cfg, output_dir, list(HydraConfig.get().overrides.task))
+        return execute(cfg, output_dir, hydra_glue.task_overrides(), hydra_glue.job_facts())
     try:
-        run_scenario(cfg, output_dir, progress=_want_progress_bar())
+        config = hydra_glue.scenario_from(cfg)
+        result = run_scenario(config, output_dir, hydra_glue.job_facts(),
+                              progress=_want_progress_bar())
+        # printed after the run is written, so that a closed pipe (| head) loses nothing
+        print_summary(config, result.summary, result.wall_seconds)
+        print(f"\nresults: {display_path(run_folder(output_dir))}")
+        sys.stdout.flush()
     except ConfigError as err:
         _discard_hydra_output(output_dir)
         fail(err)
@@ -240,122 +206,21 @@ def _task(cfg: Any) -> Any:
     return None
 
 
-def _task_name(cfg: Any) -> str:
-    """``task`` of the composed config ("run" when the schema has no such key)."""
-    from omegaconf import DictConfig, OmegaConf
-
-    if isinstance(cfg, DictConfig):
-        return str(OmegaConf.select(cfg, "task", default="run") or "run")
-    return str(getattr(cfg, "task", None) or (cfg.get("task") if isinstance(cfg, dict)
-                                               else None) or "run")
-
-
-def _validation(cfg: Any, output_dir: Path | None) -> None:
-    """Run the validation suite into Hydra's output dir and exit with its status."""
-    from sim.validation import run_validation
-
-    try:
-        config = scenario_from(cfg)
-        check_inputs(config)
-    except ConfigError as err:
-        _discard_hydra_output(output_dir)
-        fail(err)
-    try:
-        status = run_validation(config, output_dir)
-    except ConfigError as err:  # e.g. an unknown validation pattern: found before any run
-        _discard_hydra_output(output_dir)
-        fail(err)
-    except KeyboardInterrupt:
-        sys.stdout.flush()
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        raise SystemExit(130) from None
-    raise SystemExit(int(status or 0))
-
-
-def _in_sweep() -> bool:
-    """Whether this job is one of a multirun (a single run has Hydra's mode RUN; a sweep's
-    jobs have MULTIRUN, or no mode when the sweep came from ``-m``)."""
-    from hydra.core.hydra_config import HydraConfig
-    from hydra.types import RunMode
-
-    return HydraConfig.initialized() and HydraConfig.get().mode != RunMode.RUN
-
-
-def _hydra_output_dir() -> Path | None:
-    from hydra.core.hydra_config import HydraConfig
-
-    if not HydraConfig.initialized():
-        return None
-    return Path(HydraConfig.get().runtime.output_dir)
-
-
-def _hydra_facts() -> dict:
-    """Hydra's view of the job, for provenance (empty outside a Hydra app)."""
-    from hydra.core.hydra_config import HydraConfig
-    from hydra.types import RunMode
-    from omegaconf import OmegaConf
-
-    if not HydraConfig.initialized():
-        return {}
-    hc = HydraConfig.get()
-    facts = {
-        "overrides": list(hc.overrides.task),
-        "choices": {k: v for k, v in OmegaConf.to_container(hc.runtime.choices).items()
-                    if not k.startswith("hydra/")},
-        "output_dir": hc.runtime.output_dir,
-        "mode": "RUN" if hc.mode == RunMode.RUN else "MULTIRUN",
-    }
-    if hc.job.get("num") is not None:
-        facts["job_num"] = hc.job.num
-    launcher = hc.runtime.choices.get("hydra/launcher")
-    if launcher and facts["mode"] == "MULTIRUN":
-        facts["launcher"] = launcher
-    return facts
-
-
 def _want_progress_bar() -> bool | None:
     """Show weekly progress for a single run in a terminal, unless the user chose."""
-    from hydra.core.hydra_config import HydraConfig
-    from hydra.types import RunMode
-
-    if not HydraConfig.initialized():
+    if not hydra_glue.run_mode_is_single():
         return None
-    hc = HydraConfig.get()
-    if any(o.lstrip("+~").startswith("output.progress_bar") for o in hc.overrides.task):
-        return None
-    if hc.mode != RunMode.RUN:
+    if any(o.lstrip("+~").startswith("output.progress_bar")
+           for o in hydra_glue.task_overrides()):
         return None
     return bool(sys.stdout.isatty() and sys.stderr.isatty()) or None
 
 
 def _discard_hydra_output(output_dir: Path | None) -> None:
-    """Remove what Hydra wrote for a job that produced no run (its ``.hydra/`` and log).
-
-    Only Hydra's own files are removed, then the folder if it is empty: a user's
-    ``hydra.run.dir=.`` must never lose anything else.
-    """
-    if output_dir is None or is_complete(output_dir / RUN_SUBDIR):
+    """Remove what Hydra wrote for a job that produced no run (its ``.hydra/`` and log)."""
+    if output_dir is None or is_complete(run_folder(output_dir)):
         return
-    from hydra.core.hydra_config import HydraConfig
-
-    subdir = HydraConfig.get().output_subdir if HydraConfig.initialized() else ".hydra"
-    if subdir:
-        shutil.rmtree(output_dir / subdir, ignore_errors=True)
-    name = HydraConfig.get().job.name if HydraConfig.initialized() else PROG
-    log = output_dir / f"{name}.log"
-    try:
-        log.unlink(missing_ok=True)
-        output_dir.rmdir()
-    except OSError:
-        pass
-
-
-def _show(path: Path) -> str:
-    """A path relative to the current folder when it is below it, else absolute."""
-    try:
-        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+    hydra_glue.remove_job_files(output_dir, default_name=PROG)
 
 
 def _terminate(signum: int, frame: Any) -> None:
@@ -365,9 +230,9 @@ def _terminate(signum: int, frame: Any) -> None:
 def _check_results_folder(root: Path = Path("results")) -> None:
     """Fail clearly (exit 1) when the results folder cannot be written, before Hydra tries."""
     if root.exists() and not root.is_dir():
-        fail(f"cannot write results: '{_show(root)}' exists and is not a folder", 1)
+        fail(f"cannot write results: '{display_path(root)}' exists and is not a folder", 1)
     if root.is_dir() and not os.access(root, os.W_OK | os.X_OK):
-        fail(f"cannot write results: the folder '{_show(root)}' is not writable", 1)
+        fail(f"cannot write results: the folder '{display_path(root)}' is not writable", 1)
 
 
 def main() -> None:
@@ -391,6 +256,37 @@ def main() -> None:
         sys.stdout.flush()
         print(f"{PROG}: interrupted", file=sys.stderr)
         raise SystemExit(130) from None
+
+
+# --------------------------------------------------------------------------- collabsim-report
+def report_main(argv: Sequence[str] | None = None) -> int:
+    """``collabsim-report SWEEP_DIR``: rebuild a sweep's report from its run folders."""
+    parser = argparse.ArgumentParser(
+        prog=REPORT_PROG,
+        description="Rebuild a sweep's report (tables, figures, report.md) from its run "
+                    "folders; never re-runs the model.")
+    parser.add_argument("sweep_dir", help="a sweep folder, e.g. results/sweeps/mandate_vs_local")
+    parser.add_argument("--reference", action="append", metavar="KEY=VALUE", default=[],
+                        help="the reference scenario, e.g. --reference regime=local "
+                             "(repeatable; default: what the sweep recorded)")
+    parser.add_argument("--no-figures", action="store_true", help="tables and report.md only")
+    args = parser.parse_args(argv)
+    folder = Path(args.sweep_dir)
+    if not folder.is_dir():
+        print(f"{REPORT_PROG}: error: {folder} is not a folder", file=sys.stderr)
+        return 2
+    from sim.report import build_report
+
+    reference = dict(typed_overrides(args.reference)) if args.reference else None
+    try:
+        report = build_report(folder, reference=reference, figures=not args.no_figures)
+    except FileNotFoundError as err:
+        print(f"{REPORT_PROG}: error: {err}", file=sys.stderr)
+        return 2
+    complete = int((report.runs["status"] == "complete").sum())
+    print(f"{REPORT_PROG}: {complete} complete runs, {len(report.failed)} failed, "
+          f"{len(report.missing)} missing; report: {report.path / 'report.md'}")
+    return 0
 
 
 if __name__ == "__main__":

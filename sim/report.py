@@ -1,7 +1,7 @@
 """The report of a sweep: tidy tables, intervals, paired differences, figures, report.md.
 
 Built from a sweep folder's run folders alone (analysis never re-runs the model), at
-the end of a sweep (by :class:`sim.sweep.SweepCallback`) or on demand::
+the end of a sweep (by :class:`sim.cli.SweepCallback`) or on demand::
 
     uv run collabsim-report results/sweeps/mandate_vs_local
     uv run collabsim-report results/sweeps/culture --reference context.culture_spread=0.1
@@ -28,12 +28,10 @@ the final 52 weeks under the regime.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
 import shutil
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -44,10 +42,24 @@ import numpy as np
 import pandas as pd
 
 from sim.outcomes import COLUMNS
-from sim.results import CONFIG, PROVENANCE, SUMMARY, WEEKLY, _commit, _from_yaml, find_runs
-from sim.sweep import FAILED, IGNORED_KEYS, REPLICATION_KEYS, read_manifest
+from sim.results import (
+    PROVENANCE,
+    SUMMARY,
+    WEEKLY,
+    commit_folder,
+    find_runs,
+    fsync_dir,
+    read_config,
+)
+from sim.sweep_store import (
+    FAILED,
+    REPORT_DIR,
+    is_scenario_key,
+    read_failure,
+    read_manifest,
+    typed_overrides,
+)
 
-REPORT_DIR = "report"
 #: The outcomes the report and figures show (all of COLUMNS are in the CSV tables).
 MAIN_OUTCOMES: tuple[str, ...] = ("care_coordination", "delayed_handoffs", "vacancy_rate",
                                   "mean_trust", "mean_belief", "admin_burden",
@@ -80,16 +92,6 @@ class Report:
 
 
 # --------------------------------------------------------------------------- collecting
-def _typed(overrides: Sequence[str]) -> list[tuple[str, Any]]:
-    from sim.sweep import parse_overrides
-
-    try:
-        parsed = parse_overrides(overrides)
-    except Exception:
-        return [(o.split("=", 1)[0], o.split("=", 1)[-1]) for o in overrides]
-    return [(o.key_or_group, o.value()) for o in parsed]
-
-
 def collect(sweep_dir: str | os.PathLike) -> tuple[pd.DataFrame, dict[str, Path], list[dict],
                                                     list[str], dict | None]:
     """Read every run of a sweep folder.
@@ -117,7 +119,7 @@ def collect(sweep_dir: str | os.PathLike) -> tuple[pd.DataFrame, dict[str, Path]
             overrides = planned.get(job, {}).get("overrides", [])
         replicate = prov.get("replicate")
         if replicate is None:
-            config = _from_yaml((run / CONFIG).read_text(encoding="utf-8"))
+            config = read_config(run)
             replicate = config.get("replicate", 0)
         row = {"job": job, "status": "complete", "seed": prov.get("seed"),
                "replicate": replicate, "wall_seconds": prov.get("wall_seconds"),
@@ -130,14 +132,11 @@ def collect(sweep_dir: str | os.PathLike) -> tuple[pd.DataFrame, dict[str, Path]
         job = marker.parent.relative_to(sweep_dir).as_posix()
         if job in run_dirs:
             continue
-        try:
-            record = json.loads(marker.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            record = {"error": "unreadable FAILED.json"}
+        record = read_failure(marker)
         record["job"] = job
         failed.append(record)
         overrides = record.get("overrides") or planned.get(job, {}).get("overrides", [])
-        rep = dict(_typed(overrides))
+        rep = dict(typed_overrides(overrides))
         rows.append({"job": job, "status": "failed", "seed": rep.get("seed"),
                      "replicate": rep.get("replicate"), "_overrides": list(overrides)})
     seen = set(run_dirs) | {f["job"] for f in failed}
@@ -155,8 +154,8 @@ def add_scenarios(runs: pd.DataFrame, manifest: dict | None) -> tuple[pd.DataFra
         per factor (an override whose value varies between runs); the overrides shared by
         every run; and the scenario labels in the sweep's job order.
     """
-    scen = [{k: v for k, v in _typed(o) if k not in REPLICATION_KEYS and k not in IGNORED_KEYS
-             and not k.startswith("hydra")} for o in runs["_overrides"]]
+    scen = [{k: v for k, v in typed_overrides(o) if is_scenario_key(k)}
+            for o in runs["_overrides"]]
     keys: list[str] = []
     for s in scen:
         keys += [k for k in s if k not in keys]
@@ -173,7 +172,7 @@ def add_scenarios(runs: pd.DataFrame, manifest: dict | None) -> tuple[pd.DataFra
         for j in manifest.get("jobs", []):
             name = by_job.get(j["dir"])
             if name is None:
-                s = dict(_typed(j["overrides"]))
+                s = dict(typed_overrides(j["overrides"]))
                 name = label({k: s.get(k) for k in factors})
             if name not in order:
                 order.append(name)
@@ -355,7 +354,6 @@ def build_report(sweep_dir: str | os.PathLike, reference: dict | None = None,
         FileNotFoundError: the folder holds no run and no failure record.
     """
     from sim.plots import band, colour_map, grid_figure, outcome_figure
-    from sim.results import _fsync_dir
 
     sweep_dir = Path(sweep_dir)
     runs, run_dirs, failed, missing, manifest = collect(sweep_dir)
@@ -423,8 +421,8 @@ def build_report(sweep_dir: str | os.PathLike, reference: dict | None = None,
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
-        _fsync_dir(tmp)
-        _commit(tmp, final, overwrite=True)
+        fsync_dir(tmp)
+        commit_folder(tmp, final, overwrite=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -486,7 +484,7 @@ def _verdict(row: Any, outcome: str) -> str:
 
 def _describe_horizon(run_dirs: dict[str, Path]) -> str:
     for run in run_dirs.values():
-        cfg = _from_yaml((run / CONFIG).read_text(encoding="utf-8"))
+        cfg = read_config(run)
         t, system = cfg.get("time", {}), cfg.get("system", {})
         policy = t.get("policy_weeks") or 0
         return (f"system `{system.get('name')}`, {t.get('burn_in_weeks')} weeks of status-quo "
@@ -659,46 +657,3 @@ def _ranges(values: Sequence[int]) -> str:
         if v is not None:
             start = prev = v
     return ", ".join(parts)
-
-
-# --------------------------------------------------------------------------- command
-def _parse_reference(items: Sequence[str]) -> dict | None:
-    if not items:
-        return None
-    out = {}
-    for item in items:
-        for key, value in _typed([item]):
-            out[key] = value
-    return out
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``collabsim-report SWEEP_DIR``: rebuild a sweep's report from its run folders."""
-    parser = argparse.ArgumentParser(
-        prog="collabsim-report",
-        description="Rebuild a sweep's report (tables, figures, report.md) from its run "
-                    "folders; never re-runs the model.")
-    parser.add_argument("sweep_dir", help="a sweep folder, e.g. results/sweeps/mandate_vs_local")
-    parser.add_argument("--reference", action="append", metavar="KEY=VALUE", default=[],
-                        help="the reference scenario, e.g. --reference regime=local "
-                             "(repeatable; default: what the sweep recorded)")
-    parser.add_argument("--no-figures", action="store_true", help="tables and report.md only")
-    args = parser.parse_args(argv)
-    folder = Path(args.sweep_dir)
-    if not folder.is_dir():
-        print(f"collabsim-report: error: {folder} is not a folder", file=sys.stderr)
-        return 2
-    try:
-        report = build_report(folder, reference=_parse_reference(args.reference),
-                              figures=not args.no_figures)
-    except FileNotFoundError as err:
-        print(f"collabsim-report: error: {err}", file=sys.stderr)
-        return 2
-    complete = int((report.runs["status"] == "complete").sum())
-    print(f"collabsim-report: {complete} complete runs, {len(report.failed)} failed, "
-          f"{len(report.missing)} missing; report: {report.path / 'report.md'}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -52,8 +52,21 @@ RUN_FILES: tuple[str, ...] = (WEEKLY, SUMMARY, CONFIG, PROVENANCE)
 PACKAGES: tuple[str, ...] = ("collabsim", "numpy", "pandas", "mesa", "hydra-core", "omegaconf",
                              "scipy", "pyarrow")
 FORMAT_VERSION = 1
-#: Names of folders in the middle of being written or replaced: never complete.
-_SCRATCH = re.compile(r"\.(tmp|old)-\d+$")
+#: Subfolder of an output folder (a single run's Hydra output dir, or a sweep's job
+#: folder) that holds the run itself.
+RUN_SUBDIR = "run"
+#: Names of folders and files in the middle of being written or replaced: never complete.
+SCRATCH = re.compile(r"\.(tmp|old)-\d+$")
+
+
+def is_scratch(name: str) -> bool:
+    """Whether a file or folder name is a temporary one (``<name>.tmp-<pid>``/``.old-<pid>``)."""
+    return bool(SCRATCH.search(name))
+
+
+def run_folder(output_dir: str | os.PathLike) -> Path:
+    """The run folder inside an output folder: ``<output_dir>/run``."""
+    return Path(output_dir) / RUN_SUBDIR
 
 
 def write_run(folder: str | os.PathLike, result: RunResult, extra: dict | None = None, *,
@@ -94,15 +107,15 @@ def write_run(folder: str | os.PathLike, result: RunResult, extra: dict | None =
         _write_text(tmp / CONFIG, _to_yaml(to_dict(result.config)))
         prov = provenance(result, extra=extra, started=started, finished=finished)
         _write_text(tmp / PROVENANCE, _to_json(prov))  # last: marks the run complete
-        _fsync_dir(tmp)
-        _commit(tmp, final, overwrite)
+        fsync_dir(tmp)
+        commit_folder(tmp, final, overwrite)
     return final
 
 
 def is_complete(folder: str | os.PathLike) -> bool:
     """Whether ``folder`` holds a whole run written by :func:`write_run` (safe to skip/reuse)."""
     folder = Path(folder)
-    if not folder.is_dir() or _SCRATCH.search(folder.name):
+    if not folder.is_dir() or is_scratch(folder.name):
         return False
     return all((folder / name).is_file() for name in RUN_FILES)
 
@@ -122,7 +135,7 @@ def read_run(folder: str | os.PathLike) -> tuple[pd.DataFrame, dict, dict, dict]
                                 f"(expected {', '.join(RUN_FILES)})")
     weekly = pd.read_parquet(folder / WEEKLY)
     summary = json.loads((folder / SUMMARY).read_text(encoding="utf-8"))
-    config = _from_yaml((folder / CONFIG).read_text(encoding="utf-8"))
+    config = read_config(folder)
     prov = json.loads((folder / PROVENANCE).read_text(encoding="utf-8"))
     return weekly, summary, config, prov
 
@@ -143,7 +156,7 @@ def provenance(result: RunResult, extra: dict | None = None, started: datetime |
     prov: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "seed": int(result.seed),
-        "replicate": int(getattr(result.config, "replicate", 0)),
+        "replicate": int(result.replicate),
         "started": started.isoformat(timespec="seconds"),
         "finished": finished.isoformat(timespec="seconds"),
         "wall_seconds": float(result.wall_seconds),
@@ -215,12 +228,13 @@ def _inputs(result: RunResult) -> dict:
 
 
 # --------------------------------------------------------------------------- formats
-def _plain(value: Any) -> Any:
-    """JSON-safe value: NumPy scalars become Python ones, NaN/inf become null."""
+def json_safe(value: Any) -> Any:
+    """A value as ``summary.json`` stores it: NumPy scalars become Python ones, NaN/inf
+    become None (null), paths become text; dict keys become text."""
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [json_safe(v) for v in value]
     if hasattr(value, "item") and not isinstance(value, str | bytes):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -231,7 +245,7 @@ def _plain(value: Any) -> Any:
 
 
 def _to_json(data: dict) -> str:
-    return json.dumps(_plain(data), indent=2, allow_nan=False) + "\n"
+    return json.dumps(json_safe(data), indent=2, allow_nan=False) + "\n"
 
 
 def _to_yaml(data: dict) -> str:
@@ -240,13 +254,36 @@ def _to_yaml(data: dict) -> str:
     return OmegaConf.to_yaml(OmegaConf.create(data))
 
 
-def _from_yaml(text: str) -> dict:
+def from_yaml(text: str) -> dict:
+    """Plain nested dicts from YAML text as :func:`write_run` writes ``config.yaml``."""
     from omegaconf import OmegaConf
 
     return OmegaConf.to_container(OmegaConf.create(text), resolve=False)
 
 
+def read_config(folder: str | os.PathLike) -> dict:
+    """A run folder's ``config.yaml`` as plain nested dicts (no check that the run is whole)."""
+    return from_yaml((Path(folder) / CONFIG).read_text(encoding="utf-8"))
+
+
+def write_json_atomic(path: str | os.PathLike, data: dict) -> Path:
+    """Write JSON through a temporary file renamed into place (never half a file).
+
+    NumPy scalars become Python ones and NaN/inf become null, as in ``summary.json``.
+    """
+    path = Path(path)
+    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+    try:
+        _write_text(tmp, json.dumps(json_safe(data), indent=2, allow_nan=False, default=str)
+                    + "\n")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
 def _write_text(path: Path, text: str) -> None:
+    """Write and flush to disk (the rename that follows must not publish an empty file)."""
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(text)
         fh.flush()
@@ -264,8 +301,12 @@ def _removed_on_failure(tmp: Path) -> Iterator[None]:
         raise
 
 
-def _commit(tmp: Path, final: Path, overwrite: bool) -> None:
-    """Rename the finished temporary folder to its final name (atomic on one filesystem)."""
+def commit_folder(tmp: Path, final: Path, overwrite: bool) -> None:
+    """Rename a finished temporary folder to its final name (atomic on one filesystem).
+
+    With ``overwrite``, an existing ``final`` is moved aside first and deleted only once
+    the new folder is in place (put back if the rename fails).
+    """
     old = None
     if final.exists() and overwrite:
         old = final.with_name(f"{final.name}.old-{os.getpid()}")
@@ -276,12 +317,12 @@ def _commit(tmp: Path, final: Path, overwrite: bool) -> None:
         if old is not None:
             os.replace(old, final)  # put the previous run back
         raise
-    _fsync_dir(final.parent)
+    fsync_dir(final.parent)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     """Flush a folder's entries to disk where the OS allows it (not on Windows)."""
     if os.name != "posix":
         return

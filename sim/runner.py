@@ -1,18 +1,30 @@
-"""Run one replicate or many; no command line and no files here."""
+"""Run one replicate or many; no command line and no files here.
+
+Replicates mean one thing everywhere: replicate ``r`` of root seed ``s`` draws its random
+numbers from the ``r``-th child of ``numpy.random.SeedSequence(s)``. So
+``sim.run(config, replicate=3)`` is exactly the run that ``collabsim replicate=3`` (with
+the same other overrides) writes, and :func:`run_many` pairs scenarios exactly as a sweep
+does: the same replicate index gives every scenario the same streams (common random
+numbers), so differences between scenarios can be taken replicate by replicate.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import operator
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from sim.config import SimConfig
+from sim.config import ConfigError, SimConfig, from_dict
 from sim.model import CollaborationModel
 from sim.outcomes import summarise
+
+__all__ = ["ManyResult", "RunResult", "provider_snapshot", "run", "run_many"]
 
 
 @dataclass
@@ -23,7 +35,10 @@ class RunResult:
         weekly: one row per simulated week: ``week`` (counted from the regime switch,
             negative during burn-in) and the outcome columns.
         summary: scalars (final-year means, values at the switch, calibration).
-        config: the scenario that was run; seed: its seed; wall_seconds: run time.
+        config: the scenario that was run (its ``seed`` and ``replicate`` included).
+        seed: the root seed; replicate: the replicate index (the stream is the
+            replicate-th child of the root seed; default ``config.replicate``).
+        wall_seconds: run time (s).
         providers: per-provider snapshots (only if ``output.agent_snapshot_every`` > 0).
     """
 
@@ -33,14 +48,32 @@ class RunResult:
     seed: int
     wall_seconds: float
     providers: pd.DataFrame | None = field(default=None)
+    replicate: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.replicate is None:  # built by hand: the config says which replicate
+            self.replicate = int(self.config.replicate)
 
 
-def run(config: SimConfig | None = None, seed: int | None = None) -> RunResult:
-    """Simulate one scenario with one seed (default: ``config.seed``) and collect outcomes."""
-    config = config or SimConfig()
-    seed = config.seed if seed is None else int(seed)
-    if seed != config.seed:
-        config = dataclasses.replace(config, seed=seed)
+def run(config: SimConfig | None = None, *, replicate: int | None = None,
+        seed: int | None = None) -> RunResult:
+    """Simulate one replicate of a scenario and collect its outcomes.
+
+    ``run(config, replicate=r)`` is exactly the run the command line makes with
+    ``replicate=r`` and the same other overrides.
+
+    Args:
+        config: the scenario (default ``SimConfig()``).
+        replicate: replicate index, >= 0 (default: ``config.replicate``).
+        seed: root seed, >= 0 (default: ``config.seed``); keep it fixed across scenarios
+            and vary ``replicate`` to get paired replicates.
+
+    Raises:
+        ConfigError: ``replicate`` or ``seed`` outside the schema's range.
+        TypeError: ``replicate`` or ``seed`` given by position (both are keyword-only,
+            so that an old ``run(config, 3)`` cannot silently mean something else).
+    """
+    config = with_replicate(config or SimConfig(), replicate=replicate, seed=seed)
     start = time.perf_counter()
     model = CollaborationModel(config)
     total = config.time.burn_in_weeks + config.time.policy_weeks
@@ -50,7 +83,7 @@ def run(config: SimConfig | None = None, seed: int | None = None) -> RunResult:
     if config.output.progress_bar:
         from tqdm.auto import tqdm
 
-        weeks = tqdm(weeks, desc=f"seed {seed}", unit="week")
+        weeks = tqdm(weeks, desc=f"replicate {config.replicate}", unit="week")
     for _ in weeks:
         model.step()
         if every and (model.week % every == 0):
@@ -59,7 +92,36 @@ def run(config: SimConfig | None = None, seed: int | None = None) -> RunResult:
     weekly["week"] = weekly["week"].astype(np.int64)
     summary = summarise(weekly)
     providers = pd.concat(snapshots, ignore_index=True) if snapshots else None
-    return RunResult(weekly, summary, config, seed, time.perf_counter() - start, providers)
+    return RunResult(weekly, summary, config, config.seed, time.perf_counter() - start,
+                     providers, config.replicate)
+
+
+def with_replicate(config: SimConfig, *, replicate: int | None = None,
+                   seed: int | None = None) -> SimConfig:
+    """``config`` with another replicate index and/or root seed, checked by the schema.
+
+    NumPy integers are accepted; a bool or a float is not.
+
+    Raises:
+        ConfigError: a value outside the schema's range, or not an integer.
+    """
+    changes: dict[str, int] = {}
+    for key, value in (("replicate", replicate), ("seed", seed)):
+        if value is None:
+            continue
+        try:
+            if isinstance(value, bool | np.bool_):
+                raise TypeError
+            number = operator.index(value)
+        except TypeError:
+            raise ConfigError(f"{key}={value!r} is not an integer; {key} must be a whole "
+                              "number >= 0") from None
+        if number != getattr(config, key):
+            changes[key] = int(number)
+    if not changes:
+        return config
+    from_dict(changes)  # the schema's range check for these keys, with its message
+    return dataclasses.replace(config, **changes)
 
 
 def provider_snapshot(model: CollaborationModel) -> pd.DataFrame:
@@ -73,33 +135,83 @@ def provider_snapshot(model: CollaborationModel) -> pd.DataFrame:
     })
 
 
-def _run_one(config: SimConfig, seed: int, scenario: str) -> pd.DataFrame:
-    result = run(config, seed)
+@dataclass
+class ManyResult:
+    """The runs of :func:`run_many`, as two tidy tables keyed by scenario and replicate.
+
+    Attributes:
+        weekly: one row per run and week: ``scenario``, ``seed``, ``replicate``, ``week``
+            and the outcome columns.
+        summaries: one row per run: ``scenario``, ``seed``, ``replicate`` and every
+            summary value (as in ``summary.json``).
+    """
+
+    weekly: pd.DataFrame
+    summaries: pd.DataFrame
+
+
+def _run_one(config: SimConfig, replicate: int, scenario: str) -> tuple[pd.DataFrame, dict]:
+    result = run(config, replicate=replicate)
     weekly = result.weekly
-    weekly.insert(0, "seed", seed)
+    weekly.insert(0, "replicate", result.replicate)
+    weekly.insert(0, "seed", result.seed)
     weekly.insert(0, "scenario", scenario)
-    return weekly
+    row = {"scenario": scenario, "seed": result.seed, "replicate": result.replicate}
+    row.update(result.summary)
+    return weekly, row
 
 
-def run_many(scenarios: dict[str, SimConfig] | Sequence[SimConfig], seeds: Sequence[int],
-             workers: int = 1) -> pd.DataFrame:
-    """Run every scenario with every seed (common random numbers) and stack the weekly tables.
+def run_many(scenarios: Mapping[str, SimConfig] | Sequence[SimConfig],
+             replicates: Iterable[int] | None = None, workers: int = 1, *,
+             seed: int | None = None, seeds: Any = None) -> ManyResult:
+    """Run every scenario with every replicate, paired exactly as a sweep pairs them.
+
+    Every scenario's replicate ``r`` uses the ``r``-th child of the root seed, so with one
+    root seed the same replicate index gives every scenario the same random streams
+    (common random numbers), and run ``(scenario, r)`` equals ``run(config, replicate=r)``
+    and the command line's ``replicate=r``.
 
     Args:
-        scenarios: named configs, or a list (named by position and regime).
-        seeds: replicate seeds, shared by all scenarios so that differences are paired.
-        workers: parallel processes (1 runs in this process).
+        scenarios: named configs, or a list (named ``"<position>:<regime>"``).
+        replicates: replicate indices, e.g. ``range(20)`` (default: each config's own
+            ``replicate``, i.e. one run per scenario).
+        workers: parallel processes (1 runs in this process); results do not depend on it.
+        seed: root seed for every scenario (default: each config's own ``seed``; a sweep
+            uses one root seed, so keep the configs' seeds equal to pair them).
+        seeds: removed. It used to mean a list of root seeds paired by seed, which gave
+            different runs from the command line's replicates; passing it raises
+            TypeError naming the replacement (``replicates=range(n)``, ``seed=``).
 
     Returns:
-        A tidy DataFrame: scenario, seed, week and the outcome columns.
+        A :class:`ManyResult` with ``.weekly`` and ``.summaries``, rows in the order
+        scenario by scenario, replicate by replicate.
+
+    Raises:
+        TypeError: ``seeds=`` given.
+        ConfigError: a replicate or seed outside the schema's range (before any run).
     """
-    if not isinstance(scenarios, dict):
+    if seeds is not None:
+        raise TypeError("run_many(seeds=...) was removed: replicates now mean what a sweep "
+                        "and the command line mean. Use run_many(scenarios, "
+                        "replicates=range(n), seed=ROOT) for n paired replicates of one root "
+                        "seed (replicate r is exactly `collabsim replicate=r`)")
+    if not isinstance(scenarios, Mapping):
         scenarios = {f"{i}:{c.regime.name}": c for i, c in enumerate(scenarios)}
-    jobs = [(cfg, int(s), name) for name, cfg in scenarios.items() for s in seeds]
+    configs = {name: with_replicate(cfg, seed=seed) for name, cfg in scenarios.items()}
+    jobs = []
+    for name, cfg in configs.items():
+        reps = [cfg.replicate] if replicates is None else list(replicates)
+        for r in reps:
+            jobs.append((with_replicate(cfg, replicate=r), int(operator.index(r)), name))
     if workers <= 1:
-        frames = [_run_one(*job) for job in jobs]
+        out = [_run_one(*job) for job in jobs]
     else:
         from joblib import Parallel, delayed
 
-        frames = Parallel(n_jobs=workers)(delayed(_run_one)(*job) for job in jobs)
-    return pd.concat(frames, ignore_index=True)
+        out = Parallel(n_jobs=workers)(delayed(_run_one)(*job) for job in jobs)
+    if not out:
+        return ManyResult(pd.DataFrame(columns=["scenario", "seed", "replicate", "week"]),
+                          pd.DataFrame(columns=["scenario", "seed", "replicate"]))
+    weekly = pd.concat([w for w, _ in out], ignore_index=True)
+    summaries = pd.DataFrame([row for _, row in out])
+    return ManyResult(weekly, summaries)

@@ -1,4 +1,4 @@
-"""The ``collabsim`` command and the run folders it writes (sim.cli, sim.results).
+"""The ``collabsim`` command and the run folders it writes (sim.cli, sim.runs, sim.results).
 
 The command runs as a subprocess in a temporary folder, as a user would run it, so
 that Hydra's argument parsing, output folders and exit statuses are what is tested.
@@ -19,10 +19,10 @@ import pytest
 
 import sim
 from sim import results
-from sim.cli import RUN_SUBDIR, run_scenario
 from sim.config import SimConfig, from_dict
-from sim.results import find_runs, is_complete, read_run, write_run
+from sim.results import RUN_SUBDIR, find_runs, is_complete, json_safe, read_run, write_run
 from sim.runner import RunResult
+from sim.runs import run_scenario
 
 SMALL = ["system=teaching", "time.burn_in_weeks=52", "time.policy_weeks=52"]
 # The installed console script, as users run it; else the module's __main__ guard.
@@ -64,6 +64,7 @@ def test_run_writes_a_complete_run_folder(tmp_path):
     assert "Traceback" not in proc.stderr
     # readable tables on stdout
     assert "final year" in proc.stdout and "at switch" in proc.stdout
+    assert "seed=5 replicate=0:" in proc.stdout
     assert "care_coordination" in proc.stdout
     assert "calibration" in proc.stdout and "nhs_vacancy_rate" in proc.stdout
 
@@ -144,15 +145,33 @@ def test_ctrl_c_exits_130_and_writes_nothing(tmp_path):
 
 
 # --------------------------------------------------------------------------- run_scenario
-def test_run_scenario_is_a_plain_function(tmp_path):
+def test_run_scenario_is_a_plain_function(tmp_path, capsys):
     config = sim.load_config(SMALL + ["seed=2"])
-    out = tmp_path / "printed.txt"
-    with out.open("w") as stream:
-        folder = run_scenario(config, tmp_path / "job", stream=stream)
-    assert folder == tmp_path / "job" / RUN_SUBDIR and is_complete(folder)
-    assert "care_coordination" in out.read_text()
+    facts = {"overrides": ["seed=2"], "launcher": "a script"}
+    result = run_scenario(config, tmp_path / "job", facts)
+    folder = tmp_path / "job" / RUN_SUBDIR
+    assert is_complete(folder) and find_runs(tmp_path) == [folder]
+    assert capsys.readouterr().out == ""  # printing is the command line's job
+    weekly, summary, _, prov = read_run(folder)
+    assert prov["extra"] == facts  # the caller's facts, recorded as given
+    assert json_safe(result.summary) == summary
+    pd.testing.assert_frame_equal(result.weekly, weekly, check_exact=True)
     with pytest.raises(FileExistsError):  # never overwrites a run
-        run_scenario(config, tmp_path / "job", stream=out.open("w"))
+        run_scenario(config, tmp_path / "job")
+
+
+def test_sim_run_replicate_is_the_command_lines_replicate(tmp_path):
+    """sim.run(config, replicate=3) is exactly `collabsim replicate=3` (same overrides)."""
+    proc = collabsim(tmp_path, *SMALL, "replicate=3", "hydra.run.dir=out")
+    assert proc.returncode == 0, proc.stderr
+    _, written, config, prov = read_run(tmp_path / "out" / RUN_SUBDIR)
+    assert config["replicate"] == 3 and prov["replicate"] == 3 and prov["seed"] == 0
+    result = sim.run(sim.load_config(SMALL), replicate=3)
+    assert (result.replicate, result.seed) == (3, 0)
+    assert json_safe(result.summary) == written
+    # and it is another run than replicate 0, or root seed 3
+    assert json_safe(sim.run(sim.load_config(SMALL)).summary) != written
+    assert json_safe(sim.run(sim.load_config(SMALL), seed=3).summary) != written
 
 
 # --------------------------------------------------------------------------- sim.results

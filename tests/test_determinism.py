@@ -78,32 +78,81 @@ def test_stepping_the_model_matches_run(config) -> None:
     pd.testing.assert_frame_equal(sim.run(config).weekly, weekly, check_exact=True)
 
 
+def test_replicate_argument_overrides_config_replicate(config) -> None:
+    via_argument = sim.run(config, replicate=2)
+    via_config = sim.run(dataclasses.replace(config, replicate=2))
+    assert via_argument.replicate == via_config.replicate == 2
+    assert via_argument.config.replicate == 2 and via_argument.seed == config.seed
+    pd.testing.assert_frame_equal(via_argument.weekly, via_config.weekly, check_exact=True)
+    assert not via_argument.weekly.equals(sim.run(config).weekly)
+
+
+def test_run_rejects_bad_replicates_and_positional_seeds(config) -> None:
+    with pytest.raises(sim.ConfigError, match=r"replicate=-1 is out of range"):
+        sim.run(config, replicate=-1)
+    with pytest.raises(sim.ConfigError, match=r"replicate=1\.5 is not an integer"):
+        sim.run(config, replicate=1.5)
+    with pytest.raises(sim.ConfigError, match="seed=True is not an integer"):
+        sim.run(config, seed=True)
+    with pytest.raises(TypeError):  # run(config, 3) would be ambiguous: keyword-only
+        sim.run(config, 3)
+    assert sim.run(config, replicate=np.int64(1)).replicate == 1
+
+
 def test_run_many_parallel_equals_serial(make_config) -> None:
     short = {"time": {"burn_in_weeks": 13, "policy_weeks": 26}}
     scenarios = {"local": make_config(short, regime="local"),
                  "mandated": make_config(short, regime="mandated")}
-    seeds = [3, 4]
-    serial = sim.run_many(scenarios, seeds, workers=1)
-    parallel = sim.run_many(scenarios, seeds, workers=2)
-    key = ["scenario", "seed", "week"]
-    serial = serial.sort_values(key).reset_index(drop=True)
-    parallel = parallel.sort_values(key).reset_index(drop=True)
-    pd.testing.assert_frame_equal(serial, parallel, check_exact=True)
-    assert set(serial["scenario"]) == set(scenarios) and set(serial["seed"]) == set(seeds)
-    # each (scenario, seed) is exactly the single run with that seed
-    one = sim.run(scenarios["mandated"], seed=4).weekly
-    rows = serial[(serial["scenario"] == "mandated") & (serial["seed"] == 4)]
-    pd.testing.assert_frame_equal(rows.drop(columns=["scenario", "seed"]).reset_index(drop=True),
-                                  one, check_exact=True)
+    serial = sim.run_many(scenarios, replicates=[3, 4], workers=1)
+    parallel = sim.run_many(scenarios, replicates=[3, 4], workers=2)
+    assert isinstance(serial, sim.ManyResult)
+    pd.testing.assert_frame_equal(serial.weekly, parallel.weekly, check_exact=True)
+    pd.testing.assert_frame_equal(serial.summaries, parallel.summaries, check_exact=True)
+    assert set(serial.weekly["scenario"]) == set(scenarios)
+    assert list(serial.summaries[["scenario", "seed", "replicate"]].itertuples(
+        index=False, name=None)) == [("local", 0, 3), ("local", 0, 4), ("mandated", 0, 3),
+                                     ("mandated", 0, 4)]
+    # each (scenario, replicate) is exactly the single run with that replicate
+    one = sim.run(scenarios["mandated"], replicate=4)
+    rows = serial.weekly[(serial.weekly["scenario"] == "mandated")
+                         & (serial.weekly["replicate"] == 4)]
+    pd.testing.assert_frame_equal(
+        rows.drop(columns=["scenario", "seed", "replicate"]).reset_index(drop=True),
+        one.weekly, check_exact=True)
+    summary = serial.summaries.set_index(["scenario", "replicate"]).loc[("mandated", 4)]
+    for key, value in one.summary.items():
+        assert summary[key] == value or (value != value and summary[key] != summary[key]), key
+
+
+def test_run_many_pairs_by_replicate_under_one_root_seed(make_config) -> None:
+    """Same replicate index, same streams: a scenario identical to another gives the
+    identical run (zero paired difference), and seed= moves every scenario together."""
+    short = {"time": {"burn_in_weeks": 13, "policy_weeks": 13}}
+    a = make_config(short, regime="local")
+    many = sim.run_many({"a": a, "same as a": a}, replicates=range(2))
+    s = many.summaries.set_index(["scenario", "replicate"])["care_coordination"]
+    assert s.loc["a"].equals(s.loc["same as a"]) and s.loc["a"].nunique() == 2
+    other = sim.run_many({"a": a}, replicates=range(2), seed=7).summaries
+    assert set(other["seed"]) == {7}
+    assert not other["care_coordination"].equals(s.loc["a"].reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        other.drop(columns=["scenario"]).iloc[[1]].reset_index(drop=True),
+        sim.run_many([dataclasses.replace(a, seed=7)], replicates=[1]).summaries.drop(
+            columns=["scenario"]), check_exact=True)
 
 
 def test_run_many_does_not_depend_on_the_order_of_scenarios(make_config) -> None:
     short = {"time": {"burn_in_weeks": 13, "policy_weeks": 13}}
     a, b = make_config(short, regime="local"), make_config(short, regime="none")
-    key = ["scenario", "seed", "week"]
-    one = sim.run_many({"a": a, "b": b}, [1, 2]).sort_values(key).reset_index(drop=True)
-    two = sim.run_many({"b": b, "a": a}, [2, 1]).sort_values(key).reset_index(drop=True)
+    key = ["scenario", "replicate", "week"]
+    one = sim.run_many({"a": a, "b": b}, [1, 2]).weekly.sort_values(key).reset_index(drop=True)
+    two = sim.run_many({"b": b, "a": a}, [2, 1]).weekly.sort_values(key).reset_index(drop=True)
     pd.testing.assert_frame_equal(one, two, check_exact=True)
+
+
+def test_run_many_seeds_argument_is_gone_with_a_clear_message(config) -> None:
+    with pytest.raises(TypeError, match=r"replicates=range\(n\)"):
+        sim.run_many({"a": config}, seeds=[1, 2])
 
 
 def test_same_seed_same_provider_layout(config) -> None:

@@ -1,4 +1,5 @@
-"""Sweeps (sim.sweep, sim.report, configs/experiment/): compose, run, resume, isolate, report.
+"""Sweeps (sim.sweep, sim.sweep_store, sim.report, configs/experiment/): compose, run,
+resume, isolate, report; and sim.run_many pairs replicates exactly as a sweep does.
 
 The end-to-end tests run the ``collabsim`` command as a subprocess in a temporary
 folder, as a user would, on a tiny sweep: the teaching system, 26 weeks of burn-in and
@@ -24,8 +25,8 @@ import pytest
 from omegaconf import OmegaConf
 
 import sim
-from sim import report, sweep
-from sim.results import find_runs, is_complete
+from sim import hydra_glue, report, sweep, sweep_store
+from sim.results import find_runs, is_complete, json_safe
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENTS = sorted(p.stem for p in (ROOT / "configs" / "experiment").glob("*.yaml"))
@@ -144,20 +145,20 @@ def test_every_sweep_job_composes_validates_and_has_a_reference(name):
         assert cfg.hydra.mode.name == "MULTIRUN"
         jobs = sweep.plan_jobs(cfg)
         sweep.validate_jobs(cfg, jobs)  # each job composed and checked by the schema
-        subdirs = [sweep.job_subdir(cfg, job, i) for i, job in enumerate(jobs)]
+        subdirs = [hydra_glue.job_subdir(cfg, job, i) for i, job in enumerate(jobs)]
     assert len(set(subdirs)) == len(jobs) > 1
     assert all("experiment" not in s for s in subdirs)
     # paired replicates: every scenario runs the same replicate indices, same root seed
     replicates: dict[str, set] = {}
     for job in jobs:
-        key = report.label(sweep.scenario_of(job))
-        replicates.setdefault(key, set()).add(sweep.replicate_of(job).get("replicate"))
+        key = report.label(sweep_store.scenario_of(job))
+        replicates.setdefault(key, set()).add(sweep_store.replicate_of(job).get("replicate"))
     assert len({frozenset(v) for v in replicates.values()}) == 1
     assert len(next(iter(replicates.values()))) >= 10
     # the declared reference is one of the sweep's scenarios (for some level of the rest)
     ref = OmegaConf.to_container(cfg.hydra.callbacks.sweep.reference)
     assert ref, f"{name} declares no reference scenario"
-    scenarios = [sweep.scenario_of(job) for job in jobs]
+    scenarios = [sweep_store.scenario_of(job) for job in jobs]
     assert any(all(report._norm(s.get(k)) == report._norm(v) for k, v in ref.items())
                for s in scenarios), (ref, scenarios[:3])
 
@@ -166,7 +167,7 @@ def test_mandate_vs_local_is_the_readme_main_job():
     with composed("mandate_vs_local") as cfg:
         jobs = sweep.plan_jobs(cfg)
     assert len(jobs) == 80
-    assert {sweep.scenario_of(j)["regime"] for j in jobs} == {"none", "local", "mandated",
+    assert {sweep_store.scenario_of(j)["regime"] for j in jobs} == {"none", "local", "mandated",
                                                               "hybrid"}
     assert OmegaConf.to_container(cfg.hydra.callbacks.sweep.reference) == {"regime": "local"}
     assert cfg.system.name == "ics"
@@ -305,7 +306,7 @@ def test_a_failing_run_is_isolated_recorded_and_reported(tmp_path):
         assert is_complete(folder / f"regime={regime},replicate=0" / "run")
         failed = folder / f"regime={regime},replicate=1"
         assert not (failed / "run").exists()
-        record = json.loads((failed / sweep.FAILED).read_text())
+        record = json.loads((failed / sweep_store.FAILED).read_text())
         assert record["error"] == "RuntimeError" and "Traceback" in record["traceback"]
         assert f"regime={regime}" in record["overrides"]
     runs = pd.read_csv(folder / "report" / "runs.csv")
@@ -316,7 +317,7 @@ def test_a_failing_run_is_isolated_recorded_and_reported(tmp_path):
     again = collabsim(tmp_path, *args)
     assert again.returncode == 0, again.stderr
     assert "2 already complete" in again.stderr
-    assert not list(folder.rglob(sweep.FAILED))
+    assert not list(folder.rglob(sweep_store.FAILED))
     assert len(find_runs(folder)) == 4
     assert "4 planned, 4 complete, 0 failed" in (folder / "report" / "report.md").read_text()
 
@@ -342,8 +343,9 @@ def test_report_is_rebuilt_from_the_folder_alone(reference, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(reference, copy)
     shutil.rmtree(copy / "report")
-    cmd = [str(REPORT_SCRIPT)] if REPORT_SCRIPT.is_file() else [sys.executable, "-m",
-                                                                "sim.report"]
+    cmd = [str(REPORT_SCRIPT)] if REPORT_SCRIPT.is_file() else [
+        sys.executable, "-c", "import sys; from sim.cli import report_main; "
+                              "sys.exit(report_main())"]
     proc = subprocess.run([*cmd, str(copy), "--no-figures"], capture_output=True, text=True,
                           timeout=300)
     assert proc.returncode == 0, proc.stderr
@@ -358,6 +360,27 @@ def test_report_is_rebuilt_from_the_folder_alone(reference, tmp_path):
     assert (copy / "report" / "report.md").is_file()
     bad = subprocess.run([*cmd, str(tmp_path / "nothing")], capture_output=True, text=True)
     assert bad.returncode == 2
+
+
+def test_run_many_pairs_replicates_exactly_as_the_sweep(reference):
+    """Replicate r of sim.run_many is the sweep's job replicate=r (same streams, same
+    summary), whatever other replicates are asked for and in whatever order."""
+    base = ["system=teaching", "time.burn_in_weeks=26", "time.policy_weeks=26"]
+    scenarios = {f"regime={r}": sim.load_config([*base, f"regime={r}"])
+                 for r in ("local", "mandated")}
+    many = sim.run_many(scenarios, replicates=[3, 1])
+    assert list(zip(many.summaries["scenario"], many.summaries["replicate"], strict=True)) == [
+        ("regime=local", 3), ("regime=local", 1), ("regime=mandated", 3),
+        ("regime=mandated", 1)]
+    for row in many.summaries.to_dict("records"):
+        run = reference / f"{row['scenario']},replicate={row['replicate']}" / "run"
+        written = json.loads((run / "summary.json").read_text())
+        assert json_safe({k: row[k] for k in written}) == written, row["scenario"]
+        weekly = many.weekly[(many.weekly["scenario"] == row["scenario"])
+                             & (many.weekly["replicate"] == row["replicate"])]
+        pd.testing.assert_frame_equal(
+            weekly.drop(columns=["scenario", "seed", "replicate"]).reset_index(drop=True),
+            pd.read_parquet(run / "weekly.parquet"), check_exact=True)
 
 
 # --------------------------------------------------------------------------- statistics
@@ -432,13 +455,3 @@ def test_tiny_sweep_on_a_local_ray_instance(reference, tmp_path):
     assert_same_runs(reference, out)
     assert json.loads((out / TINY_JOBS[0] / "run" / "provenance.json").read_text())[
         "extra"]["launcher"] == "ray"
-
-
-# --------------------------------------------------------------------------- task dispatch
-def test_task_validation_goes_to_the_validation_suite(tmp_path):
-    """``task=validation`` hands the scenario to sim.validation.run_validation (here it
-    refuses an unknown pattern at once, before running anything)."""
-    proc = collabsim(tmp_path, "task=validation", "validation.patterns=[12_nonsense]")
-    assert proc.returncode == 2, proc.stderr
-    assert "collabsim: error: validation.patterns" in proc.stderr
-    assert "Traceback" not in proc.stderr

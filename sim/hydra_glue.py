@@ -1,0 +1,256 @@
+"""Everything that reaches into Hydra's runtime or private modules, in one place.
+
+Hydra composes the configs and launches the jobs; the rest of the package talks to it
+only through these functions, so that a Hydra upgrade that moves a private function
+breaks one module, and tests can see which internals are used:
+
+* private: ``hydra._internal.utils.get_args_parser`` (:func:`command_line_overrides`),
+  ``BasicSweeper.split_arguments`` (:func:`expand_sweep`),
+  ``hydra._internal.config_loader_impl.get_overrides_dirname`` (:func:`job_subdir`),
+  the global config loader's ``load_sweep_config`` (:func:`compose_job`);
+* public: ``HydraConfig`` (the running job: :func:`job_facts`, :func:`output_dir`, ...),
+  ``OverridesParser`` (:func:`parse_overrides`), OmegaConf containers.
+
+Nothing here runs a model or writes results. Every function imports Hydra lazily, so
+importing this module costs nothing for programs that never use Hydra.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sim.config import ConfigError, SimConfig, set_dotted, to_sim_config
+
+try:
+    from hydra.experimental.callback import Callback
+except ImportError:  # pragma: no cover - hydra-core is a dependency
+    Callback = object  # type: ignore[assignment,misc]
+
+__all__ = ["Callback", "command_line_overrides", "compose_job", "expand_sweep", "hydra_errors",
+           "in_sweep", "job_config", "job_facts", "job_subdir", "output_dir", "parse_overrides",
+           "plain", "remove_job_files", "run_mode_is_single", "scenario_from", "select",
+           "task_overrides"]
+
+
+# --------------------------------------------------------------------------- configs
+def scenario_from(cfg: Any) -> SimConfig:
+    """A validated SimConfig from a composed config; ``???`` (missing) values are errors.
+
+    Args:
+        cfg: a composed Hydra config (DictConfig, with or without the ``hydra`` node),
+            a plain nested dict, or a :class:`SimConfig` (returned as it is).
+
+    Raises:
+        ConfigError: naming the key, the value and what is allowed.
+    """
+    if isinstance(cfg, SimConfig):
+        return cfg
+    from omegaconf import DictConfig, OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    if not isinstance(cfg, DictConfig):
+        return to_sim_config(cfg)
+    try:
+        job = OmegaConf.masked_copy(cfg, [k for k in cfg.keys() if k != "hydra"])
+        missing = sorted(OmegaConf.missing_keys(job))
+        if not missing:
+            return to_sim_config(job)
+        data = OmegaConf.to_container(job, resolve=True, throw_on_missing=False)
+    except OmegaConfBaseException as err:
+        key = getattr(err, "full_key", None)
+        first = str(err).splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ConfigError(f"{key}: {first}" if key else first) from None
+    for key in missing:  # let the schema explain what a missing value needs (system.path)
+        set_dotted(data, key, None)
+    to_sim_config(data)
+    raise ConfigError(f"{missing[0]} has no value; set it on the command line "
+                      f"({missing[0]}=...)")
+
+
+def plain(value: Any) -> Any:
+    """OmegaConf containers as plain dicts and lists (resolved); anything else unchanged."""
+    from omegaconf import DictConfig, ListConfig, OmegaConf
+
+    if isinstance(value, DictConfig | ListConfig):
+        return OmegaConf.to_container(value, resolve=True)
+    return value
+
+
+def select(config: Any, key: str, default: Any = None) -> Any:
+    """``OmegaConf.select``: the value at a dotted key of a composed config, or ``default``."""
+    from omegaconf import OmegaConf
+
+    return OmegaConf.select(config, key, default=default)
+
+
+# --------------------------------------------------------------------------- overrides
+def parse_overrides(strings: Sequence[str]) -> list:
+    """Hydra ``Override`` objects for override strings (their typed values, keys).
+
+    Raises:
+        hydra.errors.OverrideParseException: a string Hydra cannot parse.
+    """
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    return OverridesParser.create().parse_overrides(list(strings))
+
+
+def command_line_overrides(argv: Sequence[str]) -> list[str]:
+    """The override arguments of a ``collabsim`` command line, as Hydra's parser sees them.
+
+    Raises:
+        SystemExit: the arguments do not parse (argparse's behaviour).
+    """
+    from hydra._internal.utils import get_args_parser
+
+    args, _ = get_args_parser().parse_known_args(list(argv))
+    return [str(o) for o in (args.overrides or [])]
+
+
+def expand_sweep(config: Any) -> list[list[str]]:
+    """The jobs Hydra's basic sweeper will launch for this multirun config, in order.
+
+    The same expansion as ``BasicSweeper.sweep``: the experiment's
+    ``hydra.sweeper.params`` first, then the command line's overrides.
+    """
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from omegaconf import OmegaConf
+
+    params = OmegaConf.select(config, "hydra.sweeper.params") or {}
+    args = [f"{k}={v}" for k, v in params.items()]
+    args += list(OmegaConf.to_container(config.hydra.overrides.task, resolve=False))
+    batches = BasicSweeper.split_arguments(parse_overrides(args), None)
+    return [list(job) for batch in batches for job in batch]
+
+
+def job_subdir(config: Any, job: Sequence[str], num: int) -> str:
+    """The subfolder Hydra gives job ``num`` (``hydra.sweep.subdir`` resolved for it)."""
+    from hydra._internal.config_loader_impl import get_overrides_dirname
+    from omegaconf import OmegaConf, open_dict
+
+    conf = config.hydra.job.config.override_dirname
+    dirname = get_overrides_dirname(parse_overrides(job), list(conf.exclude_keys),
+                                    conf.item_sep, conf.kv_sep)
+    hydra_node = OmegaConf.create(OmegaConf.to_container(config.hydra, resolve=False))
+    with open_dict(hydra_node):
+        hydra_node.job.override_dirname = dirname
+        hydra_node.job.num = num
+        hydra_node.job.id = f"{hydra_node.job.name}_{num}"
+    root = OmegaConf.create({"hydra": hydra_node})
+    try:
+        return str(OmegaConf.select(root, "hydra.sweep.subdir"))
+    except Exception:  # an interpolation into the task config: fall back to Hydra's default
+        return dirname
+
+
+def compose_job(config: Any, job: Sequence[str]) -> Any:
+    """Compose one job of a multirun as Hydra's launcher will (a DictConfig).
+
+    Only valid inside a running Hydra app (a sweep callback), which holds the loader.
+
+    Raises:
+        Hydra's and OmegaConf's own exceptions for unknown keys or options.
+    """
+    from hydra.core.global_hydra import GlobalHydra
+
+    loader = GlobalHydra.instance().config_loader()
+    return loader.load_sweep_config(config, list(job))
+
+
+def hydra_errors() -> tuple[type[BaseException], ...]:
+    """The exception types Hydra and OmegaConf raise for a bad key, option or value."""
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    return (HydraException, OmegaConfBaseException)
+
+
+def job_config(cfg: Any) -> dict:
+    """A composed config without its ``hydra`` node, resolved, as plain nested dicts."""
+    from omegaconf import OmegaConf
+
+    job = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"])
+    return OmegaConf.to_container(job, resolve=True)
+
+
+# --------------------------------------------------------------------------- the running job
+def _hydra_config() -> Any | None:
+    from hydra.core.hydra_config import HydraConfig
+
+    return HydraConfig.get() if HydraConfig.initialized() else None
+
+
+def output_dir() -> Path | None:
+    """The running job's output folder (``hydra.runtime.output_dir``); None outside Hydra."""
+    hc = _hydra_config()
+    return None if hc is None else Path(hc.runtime.output_dir)
+
+
+def task_overrides() -> list[str]:
+    """The running job's overrides (``hydra.overrides.task``); empty outside Hydra."""
+    hc = _hydra_config()
+    return [] if hc is None else list(hc.overrides.task)
+
+
+def run_mode_is_single() -> bool:
+    """Whether Hydra runs a single job (mode RUN), not a multirun; False outside Hydra."""
+    from hydra.types import RunMode
+
+    hc = _hydra_config()
+    return hc is not None and hc.mode == RunMode.RUN
+
+
+def in_sweep() -> bool:
+    """Whether this job is one of a multirun (a single run has Hydra's mode RUN; a sweep's
+    jobs have MULTIRUN, or no mode when the sweep came from ``-m``)."""
+    return _hydra_config() is not None and not run_mode_is_single()
+
+
+def job_facts() -> dict:
+    """Hydra's view of the running job, for provenance (empty outside a Hydra app).
+
+    Keys: ``overrides``, ``choices`` (config group options, Hydra's own left out),
+    ``output_dir``, ``mode`` ("RUN" or "MULTIRUN"), and when they apply ``job_num``
+    and ``launcher``.
+    """
+    from omegaconf import OmegaConf
+
+    hc = _hydra_config()
+    if hc is None:
+        return {}
+    facts = {
+        "overrides": list(hc.overrides.task),
+        "choices": {k: v for k, v in OmegaConf.to_container(hc.runtime.choices).items()
+                    if not k.startswith("hydra/")},
+        "output_dir": hc.runtime.output_dir,
+        "mode": "RUN" if run_mode_is_single() else "MULTIRUN",
+    }
+    if hc.job.get("num") is not None:
+        facts["job_num"] = hc.job.num
+    launcher = hc.runtime.choices.get("hydra/launcher")
+    if launcher and facts["mode"] == "MULTIRUN":
+        facts["launcher"] = launcher
+    return facts
+
+
+def remove_job_files(folder: Path, default_name: str) -> None:
+    """Remove what Hydra wrote into a job's output folder (its ``.hydra/`` and job log),
+    then the folder if that left it empty.
+
+    Only Hydra's own files are removed: a user's ``hydra.run.dir=.`` must never lose
+    anything else. ``default_name`` is the job log's name outside a Hydra app.
+    """
+    import shutil
+
+    hc = _hydra_config()
+    subdir = hc.output_subdir if hc is not None else ".hydra"
+    if subdir:
+        shutil.rmtree(folder / subdir, ignore_errors=True)
+    name = hc.job.name if hc is not None else default_name
+    try:
+        (folder / f"{name}.log").unlink(missing_ok=True)
+        folder.rmdir()
+    except OSError:
+        pass
