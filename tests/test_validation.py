@@ -148,7 +148,9 @@ def test_report_files(tmp_path) -> None:
     assert status == (0 if all(e["passed"] for e in entries) else 3)
     report = (tmp_path / "validation.md").read_text()
     assert "## Calibration of the status quo" in report and "## Robustness" in report
-    assert "uv run collabsim-validate system=teaching" in report
+    assert (f"`uv run collabsim-validate --replicates 3 --robustness-replicates 2 --workers 1 "
+            f"--patterns 7_trust_asymmetry 10_ambition --out {tmp_path} system=teaching "
+            "time.burn_in_weeks=52 time.policy_weeks=60`") in report
     assert (tmp_path / "figures" / "7_trust_asymmetry.png").stat().st_size > 0
     effects = pd.read_csv(tmp_path / "effects.csv")
     assert set(effects["setting"]) == {"defaults", *V.ROBUSTNESS}

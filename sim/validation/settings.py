@@ -45,3 +45,16 @@ class Settings:
         object.__setattr__(self, "overrides", tuple(self.overrides))
         object.__setattr__(self, "patterns", tuple(self.patterns))
         object.__setattr__(self, "out", Path(self.out))
+
+    def command(self) -> str:
+        """The ``collabsim-validate`` command line that reproduces these settings."""
+        default = Settings()
+        words = ["uv run collabsim-validate"]
+        for name in ("replicates", "robustness_replicates", "workers"):
+            if getattr(self, name) != getattr(default, name):
+                words.append(f"--{name.replace('_', '-')} {getattr(self, name)}")
+        if self.patterns:
+            words.append("--patterns " + " ".join(self.patterns))
+        if self.out != default.out:
+            words.append(f"--out {self.out}")
+        return " ".join([*words, *self.overrides])

@@ -42,8 +42,7 @@ def run_validation(settings: Settings, progress: bool = True) -> int:
             effects = pd.concat([effects, alt], ignore_index=True)
             robust_rows += [{"setting": name, **row} for row in summarise_patterns(alt)]
     calib = calibration_runs(settings.overrides, reps, settings.workers, progress)
-    report = write_report(settings.out, base, settings.overrides, effects, summary,
-                          robust_rows, calib, len(reps), settings.robustness_replicates)
+    report = write_report(settings, base, effects, summary, robust_rows, calib)
     passed = sum(r["passed"] for r in summary)
     print(f"validation: {passed} of {len(summary)} criteria passed at the defaults "
           f"({len(reps)} paired replicates); report: {report}")
