@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
+
+from sim.stats import interval_bounds
 
 #: Weeks per year, for the time axis (years since the regime switch).
 WEEKS_PER_YEAR = 52.0
@@ -28,16 +29,9 @@ def _pyplot():
 
 def band(values: pd.DataFrame, by: Sequence[str], column: str) -> pd.DataFrame:
     """Mean and 95% t-interval of ``column`` over replicates, per group (e.g. scenario, week)."""
-    from scipy import stats
-
     g = values.groupby(list(by), sort=False)[column]
     out = g.agg(["mean", "std", "count"]).reset_index()
-    n = out["count"].to_numpy(dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * out["std"].to_numpy() / np.sqrt(n)
-    half = np.where(n >= 2, half, np.nan)
-    out["low"] = out["mean"] - half
-    out["high"] = out["mean"] + half
+    out["low"], out["high"] = interval_bounds(out["mean"], out["std"], out["count"])
     return out
 
 

@@ -51,6 +51,7 @@ from sim.results import (
     fsync_dir,
     read_config,
 )
+from sim.stats import mean_interval
 from sim.sweep_store import (
     FAILED,
     REPORT_DIR,
@@ -205,19 +206,8 @@ def _norm(v: Any) -> Any:
 # --------------------------------------------------------------------------- statistics
 def t_interval(values: np.ndarray) -> tuple[int, float, float, float, float]:
     """(n, mean, sd, low, high) of a 95% t-interval for the mean; NaN bounds if n < 2."""
-    from scipy import stats
-
-    x = np.asarray(values, dtype=float)
-    x = x[np.isfinite(x)]
-    n = len(x)
-    if n == 0:
-        return 0, math.nan, math.nan, math.nan, math.nan
-    mean = float(x.mean())
-    if n < 2:
-        return n, mean, math.nan, math.nan, math.nan
-    sd = float(x.std(ddof=1))
-    half = float(stats.t.ppf(0.5 + LEVEL / 2, n - 1)) * sd / math.sqrt(n)
-    return n, mean, sd, mean - half, mean + half
+    i = mean_interval(values, LEVEL)
+    return i.n, i.mean, i.sd, i.low, i.high
 
 
 def scenario_table(runs: pd.DataFrame, order: Sequence[str],

@@ -40,6 +40,8 @@ class RunResult:
             replicate-th child of the root seed; default ``config.replicate``).
         wall_seconds: run time (s).
         providers: per-provider snapshots (only if ``output.agent_snapshot_every`` > 0).
+        partnerships: the active partnerships at the same weeks as ``providers`` (one row per
+            partnership and snapshot week; see ``CollaborationModel.partnership_frame``).
     """
 
     weekly: pd.DataFrame
@@ -49,6 +51,7 @@ class RunResult:
     wall_seconds: float
     providers: pd.DataFrame | None = field(default=None)
     replicate: int | None = None
+    partnerships: pd.DataFrame | None = field(default=None)
 
     def __post_init__(self) -> None:
         if self.replicate is None:  # built by hand: the config says which replicate
@@ -78,7 +81,7 @@ def run(config: SimConfig | None = None, *, replicate: int | None = None,
     model = CollaborationModel(config)
     total = config.time.burn_in_weeks + config.time.policy_weeks
     every = config.output.agent_snapshot_every
-    snapshots = []
+    snapshots, partnership_snapshots = [], []
     weeks: Iterable[int] = range(total)
     if config.output.progress_bar:
         from tqdm.auto import tqdm
@@ -88,12 +91,15 @@ def run(config: SimConfig | None = None, *, replicate: int | None = None,
         model.step()
         if every and (model.week % every == 0):
             snapshots.append(provider_snapshot(model))
+            partnership_snapshots.append(partnership_snapshot(model))
     weekly = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
     weekly["week"] = weekly["week"].astype(np.int64)
     summary = summarise(weekly)
     providers = pd.concat(snapshots, ignore_index=True) if snapshots else None
+    partnerships = (pd.concat(partnership_snapshots, ignore_index=True)
+                    if partnership_snapshots else None)
     return RunResult(weekly, summary, config, config.seed, time.perf_counter() - start,
-                     providers, config.replicate)
+                     providers, config.replicate, partnerships)
 
 
 def with_replicate(config: SimConfig, *, replicate: int | None = None,
@@ -129,10 +135,18 @@ def provider_snapshot(model: CollaborationModel) -> pd.DataFrame:
     st = model.state
     return pd.DataFrame({
         "week": model.week - 1, "provider": np.arange(model.n_providers),
-        "kind": st.kind, "area": st.area, "staff": st.staff, "funded": st.funded,
+        "kind": st.kind, "area": st.area, "x_km": st.xy[:, 0], "y_km": st.xy[:, 1],
+        "staff": st.staff, "funded": st.funded,
         "pressure": st.pressure, "faith": st.faith, "admin_share": st.admin_share,
         "quality": st.quality, "partners": model.degree, "autonomy_loss": st.autonomy_loss,
     })
+
+
+def partnership_snapshot(model: CollaborationModel) -> pd.DataFrame:
+    """The active partnerships at the current week (for optional snapshots)."""
+    frame = model.partnership_frame()
+    frame.insert(0, "week", model.week - 1)
+    return frame
 
 
 @dataclass

@@ -1,28 +1,38 @@
-"""The eleven validation patterns, reduced: a shorter horizon and fewer replicates.
+"""The validation package: the eleven patterns (reduced), the harness, the command.
 
-Each criterion must hold with a statistical criterion: the 95% interval of its
-paired effect over replicates excludes zero in the stated direction. The full
-version is ``uv run collabsim experiment=validation``.
+Each criterion must hold with a statistical criterion: the 95% interval of its paired
+effect over replicates clears the criterion's smallest meaningful effect in the stated
+direction. The reduced run uses a shorter horizon and fewer replicates; the full version
+is ``uv run collabsim-validate``.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import subprocess
+import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 import sim
-from sim import validation as V
+import sim.validation as V
+from sim.stats import Interval
+from sim.validation import scenarios
+from sim.validation.cli import main
+from sim.validation.patterns import Criterion
 
 REPLICATES = 8
 REDUCED = ["time.burn_in_weeks=78", "time.policy_weeks=156"]
+#: A tiny scenario for the harness's own tests: the teaching system, short horizon.
+TINY = ("system=teaching", "time.burn_in_weeks=52", "time.policy_weeks=60")
 
 
 @pytest.fixture(scope="module")
 def reduced_summary() -> dict[tuple[str, str], dict]:
-    base = sim.load_config(REDUCED)
-    effects = V.measure_patterns(base, range(REPLICATES), workers=2)
+    effects = V.measure_patterns(REDUCED, range(REPLICATES), workers=2)
     return {(r["pattern"], r["criterion"]): r for r in V.summarise_patterns(effects)}
 
 
@@ -32,6 +42,9 @@ CRITERIA = [(p.key, c.statement) for p in V.PATTERNS for c in p.criteria]
 def test_eleven_patterns_are_defined() -> None:
     assert len(V.PATTERNS) == 11
     assert len({p.key for p in V.PATTERNS}) == 11
+    for p in V.PATTERNS:
+        assert len({c.name for c in p.criteria}) == len(p.criteria), p.key
+        assert p.scenarios, p.key
 
 
 @pytest.mark.parametrize(("pattern", "criterion"), CRITERIA,
@@ -53,24 +66,136 @@ def test_interval_decides_pass() -> None:
     assert not row["passed"] and row["ci_low"] < 0 < row["ci_high"]
 
 
+def test_smallest_effect_must_be_cleared() -> None:
+    interval = Interval(n=5, mean=0.05, sd=0.01, low=0.02, high=0.08)
+    assert Criterion("c", "effect > 0", +1).passes(interval)
+    assert not Criterion("c", "effect > 0.03", +1, smallest_effect=0.03).passes(interval)
+    assert Criterion("c", "effect < 0", -1).passes(Interval(5, -0.05, 0.01, -0.08, -0.02))
+    assert not Criterion("c", "effect < -0.03", -1, smallest_effect=0.03).passes(
+        Interval(5, -0.05, 0.01, -0.08, -0.02))
+    assert not Criterion("c", "x", +1).passes(Interval(1, 0.3, math.nan, math.nan, math.nan))
+    with pytest.raises(ValueError, match="direction=0"):
+        Criterion("c", "x", 0)
+    with pytest.raises(ValueError, match="smallest_effect=-0.1"):
+        Criterion("c", "x", +1, smallest_effect=-0.1)
+
+
+def test_scenario_layers() -> None:
+    base = ["system=teaching", "regime.contracts=required", "context.initial_trust=0.4"]
+    setting = {"context.initial_trust": 0.2, "workforce.labour_supply": 0.6}
+    pattern = {"regime": "mandated", "workforce.labour_supply": 1.3, "regime.shared_goals": True}
+    out = scenarios.compose(base, setting, pattern)
+    # a later layer wins a key; a preset chosen later drops earlier keys of its section
+    assert "context.initial_trust=0.2" in out and "workforce.labour_supply=1.3" in out
+    assert "regime=mandated" in out and "regime.shared_goals=true" in out
+    assert not any(o.startswith("regime.contracts") for o in out)
+    config = scenarios.build(base, setting, pattern, replicate=4)
+    assert (config.regime.name, config.replicate, config.context.initial_trust) == (
+        "mandated", 4, 0.2)
+    # presets' values come from configs/, not from copies
+    shortage = scenarios.PresetValue("workforce", "shortage", "labour_supply").resolve()
+    assert shortage == sim.load_config(["workforce=shortage"]).workforce.labour_supply
+    # built configs are the caller's own: changing one does not leak into the next
+    config.time.policy_weeks = 7
+    assert scenarios.build(base, setting, pattern).time.policy_weeks != 7
+
+
+def test_patterns_run_through_the_public_runner(monkeypatch) -> None:
+    """A tiny pattern end to end: every scenario of a job is run by sim.run as one replicate,
+    and the snapshot-based measures (patterns 2 and 8) read RunResult data only."""
+    calls: list[tuple[str, int]] = []
+    real_run = sim.run
+
+    def spy(config, *args, **kwargs):
+        assert not args and not kwargs, "validation must not pass a seed: replicates pair runs"
+        calls.append((config.regime.name, config.replicate))
+        return real_run(config)
+
+    monkeypatch.setattr(sim, "run", spy)
+    effects = V.measure_patterns(TINY, [0, 3], workers=1,
+                                 patterns=["2_crowding_out", "8_distance"])
+    assert list(effects["pattern"].unique()) == ["2_crowding_out", "8_distance"]
+    assert effects.groupby("pattern")["replicate"].apply(list).to_dict() == {
+        "2_crowding_out": [0, 3], "8_distance": [0, 0, 3, 3]}
+    assert effects["effect"].notna().all()
+    assert calls == [("mandated", 0), ("local", 0), ("mandated", 3), ("local", 3),
+                     ("local", 0), ("local", 3)]
+    distance = effects[effects["criterion"] == "clustered"]["effect"]
+    assert (distance > 0).all()  # partners are nearer than random linked pairs, in km
+
+
+def test_measures_need_their_snapshots() -> None:
+    result = sim.run(sim.load_config(list(TINY)))
+    from sim.validation import measures
+
+    with pytest.raises(ValueError, match="output.agent_snapshot_every > 0"):
+        measures.faith_change(result, -1, 51)
+    snap = sim.run(sim.load_config([*TINY, "output.agent_snapshot_every=4"]))
+    with pytest.raises(ValueError, match="no provider snapshot at week 0"):
+        measures.providers_at(snap, 0)
+    assert len(measures.providers_at(snap, 3)) == snap.providers["provider"].nunique()
+
+
 def test_report_files(tmp_path) -> None:
-    config = sim.load_config(["task=validation", "system=teaching", "time.burn_in_weeks=52",
-                              "time.policy_weeks=60", "validation.replicates=3",
-                              "validation.robustness_replicates=2", "validation.workers=1",
-                              "validation.patterns=[7_trust_asymmetry,10_ambition]"])
-    status = V.run_validation(config, tmp_path, progress=False)
+    settings = V.Settings(overrides=TINY, replicates=3, robustness_replicates=2, workers=1,
+                          patterns=("7_trust_asymmetry", "10_ambition"), out=tmp_path)
+    status = V.run_validation(settings, progress=False)
     entries = json.loads((tmp_path / "validation.json").read_text())
     assert {e["pattern"] for e in entries} == {"7_trust_asymmetry", "10_ambition"}
     for e in entries:
         assert {"pattern", "criterion", "effect", "ci_low", "ci_high", "passed"} <= set(e)
+        assert e["replicates"] == 3
     assert status == (0 if all(e["passed"] for e in entries) else 3)
     report = (tmp_path / "validation.md").read_text()
     assert "## Calibration of the status quo" in report and "## Robustness" in report
+    assert (f"`uv run collabsim-validate --replicates 3 --robustness-replicates 2 --workers 1 "
+            f"--patterns 7_trust_asymmetry 10_ambition --out {tmp_path} system=teaching "
+            "time.burn_in_weeks=52 time.policy_weeks=60`") in report
     assert (tmp_path / "figures" / "7_trust_asymmetry.png").stat().st_size > 0
+    effects = pd.read_csv(tmp_path / "effects.csv")
+    assert set(effects["setting"]) == {"defaults", *V.ROBUSTNESS}
     assert not list(tmp_path.glob(".validation-staging-*"))
 
 
 def test_unknown_pattern_is_a_config_error(tmp_path) -> None:
-    config = sim.load_config(["task=validation", "validation.patterns=[12_nonsense]"])
-    with pytest.raises(sim.ConfigError, match="12_nonsense"):
-        V.run_validation(config, tmp_path, progress=False)
+    with pytest.raises(sim.ConfigError, match="12_nonsense.*choose from 1_mandates"):
+        V.run_validation(V.Settings(patterns=("12_nonsense",), out=tmp_path), progress=False)
+    assert not list(tmp_path.iterdir())
+
+
+def test_settings_are_checked() -> None:
+    with pytest.raises(sim.ConfigError, match="replicates=1 is not allowed; an integer >= 2"):
+        V.Settings(replicates=1)
+    with pytest.raises(sim.ConfigError, match="workers=0"):
+        V.Settings(workers=0)
+
+
+def test_command_help() -> None:
+    script = Path(sys.executable).with_name("collabsim-validate")
+    out = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=True,
+                         timeout=120).stdout
+    for option in ("--replicates", "--robustness-replicates", "--workers", "--patterns",
+                   "--out", "KEY=VALUE", "11_allocation"):
+        assert option in out
+
+
+def test_command_runs_and_reports(tmp_path, capsys) -> None:
+    status = main(["--replicates", "2", "--robustness-replicates", "0", "--workers", "1",
+                   "--patterns", "10_ambition", "--out", str(tmp_path), "--no-progress",
+                   *TINY])
+    entries = json.loads((tmp_path / "validation.json").read_text())
+    assert [e["pattern"] for e in entries] == ["10_ambition"]
+    assert status == (0 if entries[0]["passed"] else 3)
+    assert "criteria passed at the defaults" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--patterns", "12_nonsense"], "unknown validation pattern(s) 12_nonsense"),
+    (["context.initial_trust=2.0"], "context.initial_trust=2.0 is out of range"),
+    (["--replicates", "1"], "replicates=1 is not allowed"),
+])
+def test_command_errors(tmp_path, capsys, args, message) -> None:
+    assert main([*args, "--out", str(tmp_path), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("collabsim-validate: error:") and message in err
+    assert not list(tmp_path.iterdir())

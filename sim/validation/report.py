@@ -1,0 +1,187 @@
+"""Writing a validation's report: markdown, JSON, CSV tables and one figure per pattern.
+
+Pure functions of the measured effects and their summary; nothing here runs the model.
+Files are written into a staging folder and moved into place at the end, JSON last, so
+that ``validation.json`` present means the report is complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.config import SimConfig
+from sim.stats import mean_interval
+from sim.validation.patterns import PATTERNS
+from sim.validation.settings import Settings
+
+#: The files a report consists of (besides ``figures/``), in the order they are moved in.
+FILES = ("effects.csv", "robustness.csv", "calibration.csv", "validation.md",
+         "validation.json")
+
+
+def write_report(settings: Settings, base: SimConfig, effects: pd.DataFrame,
+                 summary: list[dict], robust: list[dict], calib: pd.DataFrame) -> Path:
+    """Write the whole report into ``settings.out``; returns the path of ``validation.md``.
+
+    Args:
+        settings: the validation run (its folder, replicates and command line).
+        base: the base scenario (composed from ``settings.overrides``).
+        effects: every replicate's effect (``setting`` column: "defaults" or a setting).
+        summary: :func:`~sim.validation.runner.summarise_patterns` at the base scenario.
+        robust: the same for each robustness setting, with a ``setting`` key.
+        calib: :func:`~sim.validation.runner.calibration_runs`.
+    """
+    out = settings.out
+    stage = out / f".validation-staging-{os.getpid()}"
+    stage.mkdir(parents=True, exist_ok=True)
+    try:
+        figures = _figures(effects[effects["setting"] == "defaults"], summary, stage)
+        effects.to_csv(stage / "effects.csv", index=False)
+        pd.DataFrame(robust).to_csv(stage / "robustness.csv", index=False)
+        calib.to_csv(stage / "calibration.csv", index=False)
+        (stage / "validation.md").write_text(
+            markdown(settings, base, summary, robust, calib, figures),
+            encoding="utf-8")
+        (stage / "validation.json").write_text(json.dumps(summary, indent=2),
+                                               encoding="utf-8")
+        (out / "figures").mkdir(exist_ok=True)
+        for f in (stage / "figures").iterdir():
+            f.replace(out / "figures" / f.name)
+        for name in FILES:
+            (stage / name).replace(out / name)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return out / "validation.md"
+
+
+def _figures(effects: pd.DataFrame, summary: list[dict], folder: Path) -> dict[str, str]:
+    """One figure per pattern: each replicate's effect, the mean and its 95% interval."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    (folder / "figures").mkdir(exist_ok=True)
+    paths = {}
+    for pattern in PATTERNS:
+        sel = effects[effects["pattern"] == pattern.key]
+        if sel.empty:
+            continue
+        crits = list(pattern.criteria)
+        fig, axes = plt.subplots(1, len(crits), figsize=(3.2 * len(crits), 3.0), squeeze=False)
+        for ax, crit in zip(axes[0], crits, strict=True):
+            vals = sel[sel["criterion"] == crit.name]["effect"].dropna().to_numpy()
+            row = next((r for r in summary if r["pattern"] == pattern.key
+                        and r["criterion"] == crit.statement), None)
+            jitter = np.linspace(-0.15, 0.15, len(vals)) if len(vals) else vals
+            ax.scatter(jitter, vals, s=12, alpha=0.6, color="tab:blue")
+            if row and np.isfinite(row["ci_low"]):
+                ax.errorbar([0.45], [row["effect"]], yerr=[[row["effect"] - row["ci_low"]],
+                                                           [row["ci_high"] - row["effect"]]],
+                            fmt="o", color="tab:green" if row["passed"] else "tab:red",
+                            capsize=4)
+            ax.axhline(0.0, color="black", lw=0.8)
+            ax.set_xlim(-0.5, 0.8)
+            ax.set_xticks([])
+            ax.set_title(crit.name, fontsize=9)
+        fig.suptitle(f"{pattern.title}: paired effects per replicate", fontsize=10)
+        fig.tight_layout()
+        name = f"figures/{pattern.key}.png"
+        fig.savefig(folder / name, dpi=90)
+        plt.close(fig)
+        paths[pattern.key] = name
+    return paths
+
+
+def _rule() -> str:
+    """How a criterion is decided, in words (zero or a stated smallest effect)."""
+    if all(c.smallest_effect == 0 for p in PATTERNS for c in p.criteria):
+        return "excludes zero in the stated direction"
+    return ("lies beyond the criterion's smallest meaningful effect in the stated direction "
+            "(zero unless the criterion names one)")
+
+
+def markdown(settings: Settings, base: SimConfig, summary: list[dict], robust: list[dict],
+             calib: pd.DataFrame, figures: dict[str, str]) -> str:
+    """The report as markdown: the verdicts, each pattern, calibration and robustness."""
+    n_reps, n_robust = settings.replicates, settings.robustness_replicates
+    lines = ["# Validation against the evidence", "",
+             f"System `{base.system.name}`, burn-in {base.time.burn_in_weeks} weeks, policy "
+             f"period {base.time.policy_weeks} weeks, root seed {base.seed}, {n_reps} paired "
+             "replicates per pattern (every scenario of a pattern shares each replicate's map, "
+             "burn-in and random streams). Each criterion was stated before running; it "
+             "passes when the 95% interval of its paired effect (Student t over replicates) "
+             f"{_rule()}.", "",
+             f"Regenerated by `{settings.command()}`.", ""]
+    passed = sum(r["passed"] for r in summary)
+    lines += [f"**{passed} of {len(summary)} criteria pass at the defaults.**", "",
+              "| pattern | criterion | effect | 95% interval | passed |",
+              "|---|---|---|---|---|"]
+    for r in summary:
+        lines.append(f"| {r['pattern']} | {r['criterion']} | {r['effect']:+.4g} | "
+                     f"[{r['ci_low']:+.4g}, {r['ci_high']:+.4g}] | "
+                     f"{'yes' if r['passed'] else '**no**'} |")
+    lines += ["", "## Patterns", ""]
+    for p in PATTERNS:
+        rows = [r for r in summary if r["pattern"] == p.key]
+        if not rows:
+            continue
+        lines += [f"### {p.key.split('_', 1)[0]}. {p.title} {p.evidence}", "",
+                  f"Scenarios: {p.description}.", ""]
+        for r in rows:
+            lines.append(f"- {r['criterion']}: effect {r['effect']:+.4g}, 95% interval "
+                         f"[{r['ci_low']:+.4g}, {r['ci_high']:+.4g}]: "
+                         f"{'passed' if r['passed'] else 'NOT passed'}.")
+        holds = [x for x in robust if x["pattern"] == p.key]
+        if holds:
+            broken = sorted({x["setting"] for x in holds if not x["passed"]})
+            lines.append("- Robustness: " + ("holds at every other setting." if not broken
+                                            else "breaks at " + "; ".join(broken) + "."))
+        if p.key in figures:
+            lines += ["", f"![{p.title}]({figures[p.key]})"]
+        lines.append("")
+    if not calib.empty:
+        lines += ["## Calibration of the status quo", "",
+                  "The last year of the burn-in (informal, locally formed partnerships), mean "
+                  f"over {calib['replicate'].nunique()} replicates with 95% interval, next to "
+                  "published figures for England.", "",
+                  "| measure | simulated | 95% interval | published range | in range | source |",
+                  "|---|---|---|---|---|---|"]
+        for measure, grp in calib.groupby("measure", sort=False):
+            i = mean_interval(grp["value"].to_numpy())
+            t = grp.iloc[0]
+            inside = t["low"] <= i.mean <= t["high"]
+            lines.append(f"| {measure} | {i.mean:.3f} | [{i.low:.3f}, {i.high:.3f}] | "
+                         f"{t['low']:.3f}-{t['high']:.3f} | {'yes' if inside else '**no**'} | "
+                         f"{t['source']} |")
+        lines.append("")
+    if robust:
+        lines += ["## Robustness", "",
+                  f"Each pattern again at other plausible settings, {n_robust} paired "
+                  "replicates each (a pattern that sets the same key itself keeps its own "
+                  "value). Cells: passed criteria / criteria.", ""]
+        settings = list(dict.fromkeys(x["setting"] for x in robust))
+        lines += ["| pattern | " + " | ".join(settings) + " |",
+                  "|---|" + "---|" * len(settings)]
+        for p in PATTERNS:
+            cells = []
+            for s in settings:
+                rows = [x for x in robust if x["pattern"] == p.key and x["setting"] == s]
+                if rows:
+                    cells.append(f"{sum(x['passed'] for x in rows)}/{len(rows)}")
+            if cells:
+                lines.append(f"| {p.key} | " + " | ".join(cells) + " |")
+        fails = [x for x in robust if not x["passed"]]
+        if fails:
+            lines += ["", "Criteria that break:", ""]
+            for x in fails:
+                lines.append(f"- {x['setting']}: {x['pattern']}: {x['criterion']} (effect "
+                             f"{x['effect']:+.4g}, [{x['ci_low']:+.4g}, {x['ci_high']:+.4g}])")
+        lines.append("")
+    return "\n".join(lines)
