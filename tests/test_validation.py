@@ -107,11 +107,12 @@ def test_patterns_run_through_the_public_runner(monkeypatch) -> None:
     real_run = sim.run
 
     def spy(config, *args, **kwargs):
-        assert not args and not kwargs, "validation must not pass a seed: replicates pair runs"
-        calls.append((config.regime.name, config.replicate))
-        return real_run(config)
+        assert not args and set(kwargs) == {"replicate"}, \
+            "validation must pass only a replicate, never a seed: replicates pair runs"
+        calls.append((config.regime.name, kwargs["replicate"]))
+        return real_run(config, **kwargs)
 
-    monkeypatch.setattr(sim, "run", spy)
+    monkeypatch.setattr(V.runner, "run", spy)
     effects = V.measure_patterns(TINY, [0, 3], workers=1,
                                  patterns=["2_crowding_out", "8_distance"])
     assert list(effects["pattern"].unique()) == ["2_crowding_out", "8_distance"]
