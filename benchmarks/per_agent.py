@@ -53,15 +53,19 @@ import mesa
 import numpy as np
 
 from sim.config import SimConfig
-from sim.dynamics import handoffs, relations
+from sim.dynamics import flows, handoffs, relations
+from sim.dynamics.belief import NEUTRAL_FAITH
+from sim.dynamics.relations import INITIAL_QUALITY_MEAN
 from sim.model import CollaborationModel
 
 # --------------------------------------------------------------------------- agents
 #: Terms of a handoff's log-odds of success that average an attribute of both sides:
-#: (HandoffConfig weight, provider attribute, neutral level). Keep in step with
+#: (HandoffConfig weight, provider attribute, neutral level, None: the scenario's
+#: ``monitoring.initial_maturity``). Keep in step with
 #: ``sim.dynamics.handoffs.route_handoffs`` (the exact comparison fails otherwise).
-PAIR_TERMS = (("faith_weight", "faith", 0.5), ("quality_weight", "quality", 0.6),
-              ("data_weight", "maturity", 0.3))
+PAIR_TERMS = (("faith_weight", "faith", NEUTRAL_FAITH),
+              ("quality_weight", "quality", INITIAL_QUALITY_MEAN),
+              ("data_weight", "maturity", None))
 
 class Partnership:
     """One partnership between two reference providers; ``trust[p]`` is what p holds."""
@@ -188,10 +192,11 @@ class RefProvider(mesa.Agent):
             for receiver, dist in group.adhoc:
                 chance = sigmoid(hc.adhoc_base
                                  + hc.culture_weight * (similarity(self.culture,
-                                                                   receiver.culture) - 0.5)
+                                                                   receiver.culture)
+                                                    - handoffs.NEUTRAL_SIMILARITY)
                                  + self.both_sides(receiver)
                                  - dist / hc.distance_scale_km)
-                weight = max(self.observe(receiver, 0.0), 1e-6) * chance
+                weight = max(self.observe(receiver, 0.0), handoffs.MIN_OBSERVED_INTAKE) * chance
                 options.append((receiver, weight, chance, None))
             for link in self.partners_of_kind.get(group.kind, ()):
                 receiver = link.other(self)
@@ -201,11 +206,13 @@ class RefProvider(mesa.Agent):
                 chance = sigmoid(hc.partner_base + hc.reliance_weight * reliance
                                  + hc.formality_weight * f * (1.0 - reliance)
                                  + hc.culture_weight * (similarity(self.culture,
-                                                                   receiver.culture) - 0.5)
+                                                                   receiver.culture)
+                                                    - handoffs.NEUTRAL_SIMILARITY)
                                  + self.both_sides(receiver)
                                  - dist / hc.distance_scale_km)
-                weight = hc.partner_preference * max(self.observe(receiver, 0.5 * trust),
-                                                     1e-6) * chance
+                told = handoffs.TOLD_PER_TRUST * trust
+                weight = hc.partner_preference * max(self.observe(receiver, told),
+                                                     handoffs.MIN_OBSERVED_INTAKE) * chance
                 options.append((receiver, weight, chance, link))
             total = sum(w for _, w, _, _ in options)
             if total <= 0.0:
@@ -245,7 +252,7 @@ class RefProvider(mesa.Agent):
             good = done / flow if flow > 1e-9 else 0.0
             engagement = 0.5 * (self.faith + other.faith)
             trust = link.trust[self]
-            trust = trust + p.gain * good * (2.0 * engagement) * (1.0 - trust)
+            trust = trust + p.gain * good * (engagement / NEUTRAL_FAITH) * (1.0 - trust)
             if link.draw_conflict():
                 trust = trust * (1.0 - p.loss * (1.0 - p.contract_softening * link.formality))
             if not interacted and trust > self.base_trust:
@@ -269,7 +276,8 @@ class PerAgentModel(mesa.Model):
         self.maintained = source.regime.maintain
         # terms of the chance of success from both sides' mean of an attribute above a
         # reference level, as in route_handoffs: (weight, attribute, reference)
-        self.pair_terms = [(getattr(config.handoffs, name, 0.0), attr, ref)
+        self.pair_terms = [(getattr(config.handoffs, name, 0.0), attr,
+                            config.monitoring.initial_maturity if ref is None else ref)
                            for name, attr, ref in PAIR_TERMS
                            if getattr(config.handoffs, name, 0.0)]
         # intake history newest first; open_week rolls it as the model's _route does
@@ -379,7 +387,7 @@ def frozen_inputs(model: CollaborationModel) -> tuple[np.ndarray, np.ndarray]:
     """What each provider served last week and the intake it offers (held fixed)."""
     st = model.state
     served = st.capacity * np.minimum(st.pressure, 1.0)
-    intake = st.intake_share * st.capacity * np.clip(1.25 - 0.25 * st.pressure, 0.25, 1.0)
+    intake = flows.intake_capacity(st.intake_share, st.capacity, st.pressure)
     return served, intake
 
 

@@ -544,7 +544,7 @@ def _targets(report: dict) -> None:
                                              big["data_collection_share"])
         others = ", ".join(f"{s['spec']['system']} {100 * s['data_collection_share']:.1f}%"
                            for s in shares if s is not big)
-        notes["data_collection_share"] = (f"{big['spec']['system']}: outcomes.record_week + "
+        notes["data_collection_share"] = (f"{big['spec']['system']}: outcomes.measure_week + "
                                           "datacollector.collect"
                                           + (f" (also {others})" if others else ""))
     else:

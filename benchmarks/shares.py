@@ -25,7 +25,8 @@ from collections.abc import Callable
 #: Mechanism group of each wrapped name (prefix match on the label), in the report's order.
 GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("demand and service (flows)", ("flows.",)),
-    ("handoffs (routing)", ("handoffs.route_handoffs", "model._route")),
+    ("handoffs (routing)", ("handoffs.route_handoffs", "handoffs.observed_intake",
+                            "model._route")),
     ("culture similarity and distance", ("handoffs.similarity", "handoffs.distance_km")),
     ("mutual aid", ("aid.",)),
     ("workforce", ("workforce.",)),

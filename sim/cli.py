@@ -76,7 +76,7 @@ def print_summary(config: SimConfig, summary: dict, wall_seconds: float,
 
 
 def _num(value: float | None) -> str:
-    if value is None:
+    if value is None or value != value:  # missing, or undefined (NaN): see sim.outcome(name)
         return "-"
     return f"{value:.4g}"
 

@@ -29,52 +29,9 @@ from sim.paramspec import ROLES, STATUSES, Parameter, problems
 
 ODD_PATH = Path(__file__).resolve().parent.parent / "docs" / "ODD.md"
 
-#: Meaning and unit of every outcome column of :data:`sim.outcomes.COLUMNS`.
-OUTCOMES: dict[str, tuple[str, str]] = {
-    "care_coordination": ("share of handoffs due this week that were completed this week "
-                          "(per route, weighted by new handoffs)", "share 0-1"),
-    "delayed_handoffs": ("patients waiting for a handoff at the end of the week (delayed "
-                         "transfers of care)", "episodes"),
-    "vacancy_rate": ("1 - staff in post / funded posts, all providers", "share 0-1"),
-    "unmet_demand": ("episodes that left a backlog unserved this week (reneged) / workload "
-                     "waiting for service that week (backlog plus new arrivals)", "share 0-1"),
-    "workload_gini": ("Gini coefficient of utilisation (workload / capacity, capped at 3) "
-                      "across providers", "0-1"),
-    "mean_trust": ("mean trust over active partnerships, both directions (0 if none)",
-                   "0-1"),
-    "mean_belief": ("mean staff faith in collaboration over providers (unweighted)", "0-1"),
-    "n_partnerships": ("active partnerships", "count"),
-    "partnership_survival": ("share of the partnerships that existed just before the switch "
-                             "still active (links a mandate supersedes count as ended; "
-                             "partnerships formed or assigned at or after the switch are not "
-                             "counted); 1 before the switch", "share 0-1"),
-    "admin_burden": ("share of staff time on collaboration paperwork and data building, "
-                     "weighted by staff in post", "share 0-1"),
-    "quality_mean": ("mean quality of practice over providers", "0-1"),
-    "quality_spread": ("standard deviation of quality of practice over providers", "0-1"),
-    "communication": ("interactions per active partnership this week (directed handoff "
-                      "flows, directed aid, milestones)", "per partnership per week"),
-    "nhs_vacancy_rate": ("vacancy rate of NHS providers (acute, mental health, community, "
-                         "PCN)", "share 0-1"),
-    "social_care_vacancy_rate": ("vacancy rate of adult social care (care homes, local "
-                                 "authorities)", "share 0-1"),
-    "nhs_turnover": ("leavers over the last (up to) 52 weeks / mean staff in post, NHS",
-                     "per year"),
-    "social_care_turnover": ("the same for adult social care", "per year"),
-    "delayed_discharge_share": ("patients waiting at acute trusts for a handoff (delayed "
-                                "hospital patients) / hospital beds (funded acute FTE / 6)",
-                                "patients per bed"),
-    "vacancy_gini": ("Gini coefficient of providers' vacancy rates", "0-1"),
-    "mean_confidence": ("mean confidence over active partnerships (0 if none)", "0-1"),
-    "mean_formality": ("mean contract formality over active partnerships (0 if none)",
-                       "0-1"),
-    "partner_distance_km": ("mean straight-line distance between partners (0 if none)",
-                            "km"),
-    "mandated_share": ("share of active partnerships assigned by an authority", "share 0-1"),
-}
-
 #: Regime presets in the order the ODD shows them (others follow alphabetically).
 PRESET_ORDER = ("none", "local", "mandated", "hybrid")
+
 
 # --------------------------------------------------------------------------- schema
 def declaration_problems() -> list[str]:
@@ -193,15 +150,19 @@ def render_regimes() -> str:
 
 
 def render_outcomes() -> str:
-    """Markdown table of the outcome columns (MODEL.md's, then the breakdowns)."""
-    from sim.outcomes import COLUMNS
+    """Markdown table of the outcome registry (:data:`sim.outcomes.OUTCOMES`), in column
+    order: MODEL.md's main outcomes, then the breakdowns."""
+    from sim.outcomes import OUTCOMES
 
-    missing = [c for c in COLUMNS if c not in OUTCOMES]
-    if missing:
-        raise ValueError(f"outcome column(s) {missing} have no description in "
-                         "sim.docs.OUTCOMES")
-    rows = [[f"`{c}`", _cell(OUTCOMES[c][0]), _cell(OUTCOMES[c][1])] for c in COLUMNS]
-    return "\n".join(_table(["column", "meaning", "unit"], rows))
+    def bounds(o) -> str:
+        return f"[{o.low:g}, ∞)" if o.high == float("inf") else f"[{o.low:g}, {o.high:g}]"
+
+    rows = [[f"`{o.name}`", "yes" if o.main else "", _cell(o.description), _cell(o.unit),
+             o.better or "neither", bounds(o),
+             f"{o.smallest_difference:g}", _cell(o.evidence)] for o in OUTCOMES]
+    return "\n".join(_table(["column", "main", "meaning", "unit", "better", "range",
+                             "smallest difference that matters", "why that difference"],
+                            rows))
 
 
 def render_calibration() -> str:

@@ -41,7 +41,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.outcomes import COLUMNS
+from sim.outcomes import COLUMNS, MAIN_OUTCOMES
+from sim.outcomes import OUTCOMES as REGISTRY
 from sim.results import (
     PROVENANCE,
     SUMMARY,
@@ -61,21 +62,11 @@ from sim.sweep_store import (
     typed_overrides,
 )
 
-#: The outcomes the report and figures show (all of COLUMNS are in the CSV tables).
-MAIN_OUTCOMES: tuple[str, ...] = ("care_coordination", "delayed_handoffs", "vacancy_rate",
-                                  "mean_trust", "mean_belief", "admin_burden",
-                                  "n_partnerships", "workload_gini")
-#: What each main outcome means, and which direction is better (+1 higher, -1 lower, 0 neither).
-OUTCOMES: dict[str, tuple[str, int]] = {
-    "care_coordination": ("share of new handoffs between providers completed on time", +1),
-    "delayed_handoffs": ("patients waiting for a handoff (delayed transfers of care)", -1),
-    "vacancy_rate": ("1 - staff in post / funded posts, all providers", -1),
-    "mean_trust": ("mean trust over active partnerships (0-1)", +1),
-    "mean_belief": ("mean staff faith in collaboration (0-1)", +1),
-    "admin_burden": ("share of staff time spent on collaboration paperwork", -1),
-    "n_partnerships": ("active partnerships", 0),
-    "workload_gini": ("Gini of workload / capacity across providers (0 = even)", -1),
-}
+# The report and figures show MAIN_OUTCOMES (all of COLUMNS are in the CSV tables).
+#: What each outcome means, and which direction is better (+1 higher, -1 lower, 0 neither),
+#: from the outcome registry.
+OUTCOMES: dict[str, tuple[str, int]] = {o.name: (o.description, o.direction)
+                                        for o in REGISTRY}
 LEVEL = 0.95
 
 

@@ -12,6 +12,7 @@ More examples: ``COLLABSIM_HYPOTHESIS_EXAMPLES=500 uv run pytest tests/test_inva
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from pathlib import Path
 
@@ -22,20 +23,17 @@ from hypothesis import HealthCheck, given, note, reject, settings
 from hypothesis import strategies as st
 from omegaconf import OmegaConf
 
-from sim import COLUMNS, CollaborationModel
+import sim
+from sim import COLUMNS, OUTCOMES, CollaborationModel
 from sim.config import ConfigError, SimConfig, from_dict
+from sim.outcomes import WeekFlows, measure_week
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 MAX_EXAMPLES = int(os.environ.get("COLLABSIM_HYPOTHESIS_EXAMPLES", "25"))
 CHECK_EVERY = 5  # weeks
 
-#: Outcome columns that are shares (0-1), and those that are only non-negative.
-SHARES = {"care_coordination", "vacancy_rate", "unmet_demand", "workload_gini", "mean_trust",
-          "mean_belief", "partnership_survival", "admin_burden", "quality_mean",
-          "quality_spread", "nhs_vacancy_rate", "social_care_vacancy_rate", "vacancy_gini",
-          "mean_confidence", "mean_formality", "mandated_share"}
-NON_NEGATIVE = {"delayed_handoffs", "n_partnerships", "communication", "nhs_turnover",
-                "social_care_turnover", "delayed_discharge_share", "partner_distance_km"}
+#: Outcomes that may be NaN in a week: those whose registry entry says when.
+MAY_BE_UNDEFINED = {o.name for o in OUTCOMES if o.undefined}
 
 #: Groups not drawn at random: system, time and output are set separately (to keep
 #: runs short) and the regime has its own strategy. Every other group, including any
@@ -77,8 +75,8 @@ def value_strategy(f: dataclasses.Field) -> st.SearchStrategy | None:
 #: Values the schema allows that break the model, each to be pinned by an xfail test;
 #: the strategy steers clear of them so that it keeps looking for new problems.
 KNOWN_BUGS: dict[str, object] = {}
-#: Share columns known to leave [0, 1] (checked only to be non-negative meanwhile).
-KNOWN_BAD_SHARES: set[str] = set()
+#: Outcomes known to leave their declared bounds (checked only to be non-negative meanwhile).
+KNOWN_OUT_OF_BOUNDS: set[str] = set()
 
 RANDOM_KEYS = sorted(k for k, f in FIELDS.items()
                      if k.split(".")[0] not in FIXED_GROUPS and value_strategy(f) is not None)
@@ -161,7 +159,7 @@ def check_state(model: CollaborationModel) -> None:
     np.testing.assert_array_equal(model.degree, ps.degree(), err_msg=week)
     assert int(ps.degree().sum()) == 2 * len(ps)
     # outcomes of this week agree with the state
-    assert model.n_partnerships == len(ps)
+    assert model.outcome_values["n_partnerships"] == len(ps)
     assert int(ps.at_switch.sum()) <= model.partnerships_at_switch or not model.switched
 
 
@@ -172,25 +170,132 @@ def check_table(weekly: pd.DataFrame, config: SimConfig) -> None:
     assert np.array_equal(weekly["week"], np.arange(-config.time.burn_in_weeks,
                                                     config.time.policy_weeks))
     values = weekly[list(COLUMNS)].to_numpy(dtype=np.float64)
-    bad = ~np.isfinite(values)
-    assert not bad.any(), f"NaN/inf in {sorted({COLUMNS[j] for j in np.nonzero(bad)[1]})}"
-    for column in SHARES - KNOWN_BAD_SHARES:
-        col = weekly[column]
-        assert col.between(0.0, 1.0).all(), \
-            f"{column} outside [0, 1]: {col[~col.between(0.0, 1.0)].head().to_dict()}"
-    for column in NON_NEGATIVE | KNOWN_BAD_SHARES:
-        assert (weekly[column] >= 0.0).all(), f"{column} negative"
-    assert (weekly["quality_spread"] <= 0.5).all()  # sd of values in [0, 1]
+    infinite = {COLUMNS[j] for j in np.nonzero(np.isinf(values))[1]}
+    assert not infinite, f"inf in {sorted(infinite)}"
+    undefined = {COLUMNS[j] for j in np.nonzero(np.isnan(values))[1]}
+    assert undefined <= MAY_BE_UNDEFINED, \
+        f"NaN in {sorted(undefined - MAY_BE_UNDEFINED)}, which the registry says are always defined"
+    for o in OUTCOMES:
+        col = weekly[o.name].dropna()
+        if o.name in KNOWN_OUT_OF_BOUNDS:
+            assert (col >= 0.0).all(), f"{o.name} negative"
+            continue
+        inside = col.between(o.low, o.high)
+        assert inside.all(), (f"{o.name} outside [{o.low}, {o.high}]: "
+                              f"{col[~inside].head().to_dict()}")
+    # undefined exactly when the registry says
+    no_partners = weekly["n_partnerships"] == 0
+    for name in ("mean_trust", "mean_confidence", "mean_formality", "partner_distance_km",
+                 "mandated_share", "communication"):
+        assert (weekly[name].isna() == no_partners).all(), name
+    survival = weekly["partnership_survival"]
+    assert survival[weekly["week"] < 0].isna().all(), "survival defined before the switch"
     policy = weekly[weekly["week"] >= 0]
     if not config.regime.may_exit and config.regime.maintain:
         # no exit: whatever the switch left of the earlier partnerships survives
-        assert (policy["partnership_survival"] == policy["partnership_survival"].iloc[0]).all()
+        # (or it stays undefined: no partnership existed at the switch)
+        assert policy["partnership_survival"].nunique(dropna=False) <= 1
         assert (np.diff(policy["n_partnerships"].to_numpy()) >= 0).all()
 
 
-def test_every_column_is_classified() -> None:
-    assert SHARES | NON_NEGATIVE == set(COLUMNS)
-    assert not SHARES & NON_NEGATIVE
+def test_registry_is_consistent() -> None:
+    """Names unique and in column order; bounds, directions and kinds make sense."""
+    assert [o.name for o in OUTCOMES] == list(COLUMNS) == list(sim.COLUMNS)
+    assert len(set(COLUMNS)) == len(COLUMNS)
+    assert set(sim.MAIN_OUTCOMES) == {o.name for o in OUTCOMES if o.main}
+    for o in OUTCOMES:
+        assert o.meaning and "\n" not in o.meaning and o.unit and o.evidence, o.name
+        assert o.low < o.high, o.name
+        assert o.better in ("higher", "lower", None), o.name
+        assert o.kind in ("share", "count", "number"), o.name
+        assert 0.0 < o.smallest_difference < o.high - o.low, o.name
+        if o.kind == "share":
+            assert (o.low, o.high) == (0.0, 1.0), o.name
+        assert ("undefined (NaN)" in o.description) == (o.undefined is not None), o.name
+
+
+def test_main_outcomes_are_model_md_outcome_table_first() -> None:
+    main = [o.name for o in OUTCOMES if o.main]
+    assert list(COLUMNS[:len(main)]) == main  # main outcomes come first in the table
+    assert {"care_coordination", "delayed_handoffs", "vacancy_rate", "unmet_demand",
+            "workload_gini", "mean_trust", "mean_belief", "n_partnerships",
+            "partnership_survival", "admin_burden", "quality_mean", "quality_spread",
+            "communication"} == set(main)
+
+
+def test_outcome_lookup_names_the_valid_ones() -> None:
+    assert sim.outcome("care_coordination").better == "higher"
+    assert sim.outcome("care_coordination") is OUTCOMES[0]
+    with pytest.raises(KeyError, match="unknown outcome 'care_coordinaton'.*care_coordination"):
+        sim.outcome("care_coordinaton")
+    with pytest.raises(sim.UnknownOutcome, match="mandated_share"):
+        sim.outcome("trust")
+
+
+def test_every_outcome_is_measured_every_week_and_nothing_else(monkeypatch) -> None:
+    """measure_week returns one value per registered outcome, every week, and the
+    DataCollector's table has exactly the registry's columns in its order."""
+    measured: list[set[str]] = []
+
+    def spy(model, flows: WeekFlows) -> dict[str, float]:
+        values = measure_week(model, flows)
+        measured.append(set(values))
+        return values
+
+    monkeypatch.setattr("sim.outcomes.measure_week", spy)
+    config = from_dict({"seed": 3, "system": {"name": "teaching"},
+                        "time": {"burn_in_weeks": 3, "policy_weeks": 3}})
+    model = CollaborationModel(config)
+    model.run()
+    assert len(measured) == 6
+    assert all(names == set(COLUMNS) for names in measured)
+    weekly = model.datacollector.get_model_vars_dataframe()
+    assert list(weekly.columns) == ["week", *COLUMNS]
+    assert weekly["n_partnerships"].tolist()[-1] == len(model.partnerships)
+
+
+def test_model_with_its_collector_pickles() -> None:
+    import pickle
+
+    config = from_dict({"seed": 3, "system": {"name": "teaching"},
+                        "time": {"burn_in_weeks": 2, "policy_weeks": 2}})
+    model = CollaborationModel(config)
+    model.run(2)
+    copy = pickle.loads(pickle.dumps(model))
+    model.step()
+    copy.step()
+    pd.testing.assert_frame_equal(copy.datacollector.get_model_vars_dataframe(),
+                                  model.datacollector.get_model_vars_dataframe(),
+                                  check_exact=True)
+
+
+def test_no_partnerships_gives_undefined_means_not_zeros() -> None:
+    """With no partnership ever formed, partnership means are NaN and the summary's
+    final-year mean is NaN too (nothing to average), never 0 that reads as a result."""
+    config = from_dict({"seed": 1, "system": {"name": "teaching"},
+                        "time": {"burn_in_weeks": 0, "policy_weeks": 4},
+                        "partnerships": {"risk_threshold": 1.0},
+                        "context": {"initial_trust": 0.0, "trust_spread": 0.0}})
+    result = sim.run(config)
+    weekly = result.weekly
+    assert (weekly["n_partnerships"] == 0).all(), "the scenario was meant to have none"
+    assert weekly["mean_trust"].isna().all() and weekly["partnership_survival"].isna().all()
+    assert math.isnan(result.summary["mean_trust"])
+    assert weekly["care_coordination"].notna().all()
+
+
+def test_summary_averages_over_defined_weeks_only() -> None:
+    from sim.outcomes import summarise
+
+    weekly = pd.DataFrame({"week": [-1, 0, 1, 2], **{c: [0.5] * 4 for c in COLUMNS}})
+    weekly["mean_trust"] = [0.9, np.nan, 0.2, 0.4]
+    weekly["partnership_survival"] = [np.nan, np.nan, np.nan, np.nan]
+    summary = summarise(weekly)
+    assert summary["mean_trust"] == pytest.approx(0.3)  # weeks 1 and 2, not week 0 as 0
+    assert math.isnan(summary["partnership_survival"])
+    assert math.isnan(summary["at_switch.partnership_survival"])
+    again = summarise(weekly.copy())
+    assert summary == again  # undefined values compare equal (one NaN object)
 
 
 def test_strategy_covers_the_schema() -> None:
