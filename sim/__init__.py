@@ -24,7 +24,7 @@ from sim.config import (
 )
 from sim.loading import load_config
 from sim.model import CollaborationModel
-from sim.outcomes import COLUMNS, MAIN_OUTCOMES, OUTCOMES, Outcome, UnknownOutcome, outcome
+from sim.outcome_spec import COLUMNS, MAIN_OUTCOMES, OUTCOMES, Outcome, UnknownOutcome, outcome
 from sim.paramspec import Parameter
 from sim.runner import ManyResult, RunResult, run, run_many
 

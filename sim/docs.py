@@ -150,9 +150,9 @@ def render_regimes() -> str:
 
 
 def render_outcomes() -> str:
-    """Markdown table of the outcome registry (:data:`sim.outcomes.OUTCOMES`), in column
+    """Markdown table of the outcome registry (:data:`sim.outcome_spec.OUTCOMES`), in column
     order: MODEL.md's main outcomes, then the breakdowns."""
-    from sim.outcomes import OUTCOMES
+    from sim.outcome_spec import OUTCOMES
 
     def bounds(o) -> str:
         return f"[{o.low:g}, ∞)" if o.high == float("inf") else f"[{o.low:g}, {o.high:g}]"
@@ -167,7 +167,7 @@ def render_outcomes() -> str:
 
 def render_calibration() -> str:
     """Markdown table of the status-quo calibration targets of :mod:`sim.outcomes`."""
-    from sim.outcomes import CALIBRATION
+    from sim.outcome_spec import CALIBRATION
 
     rows = [[f"`{t.column}`", f"{t.low:g}", f"{t.high:g}", _cell(t.source)]
             for t in CALIBRATION]

@@ -22,6 +22,7 @@ from sim.config import SimConfig
 from sim.dynamics import aid, belief, flows, handoffs, history, paperwork, relations, workforce
 from sim.geography import handoff_routes, partner_candidates
 from sim.kinds import BLOCKING, LINKED, N_KINDS, PATHWAYS, PRODUCTIVITY, SOCIAL_CARE
+from sim.outcome_spec import TURNOVER_WINDOW_WEEKS
 from sim.partnerships import Partnerships
 from sim.regimes import STATUS_QUO, end_partnerships, form_partnerships, switch_regime
 from sim.system import ProviderTable, build_system
@@ -229,8 +230,8 @@ class CollaborationModel(mesa.Model):
         self.patients_arrived = float(self.state.backlog.sum())
         self.patients_left = 0.0
         # leavers and staff in post (FTE) by sector [NHS, social care], newest week first
-        self.leavers_window = np.zeros((workforce.TURNOVER_WINDOW_WEEKS, 2))
-        self.staff_window = np.zeros((workforce.TURNOVER_WINDOW_WEEKS, 2))
+        self.leavers_window = np.zeros((TURNOVER_WINDOW_WEEKS, 2))
+        self.staff_window = np.zeros((TURNOVER_WINDOW_WEEKS, 2))
 
     # ------------------------------------------------------------------ the week
     def step(self) -> None:

@@ -41,8 +41,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.outcomes import COLUMNS, MAIN_OUTCOMES
-from sim.outcomes import OUTCOMES as REGISTRY
+from sim.outcome_spec import COLUMNS, MAIN_OUTCOMES
+from sim.outcome_spec import OUTCOMES as REGISTRY
 from sim.results import (
     PROVENANCE,
     SUMMARY,

@@ -7,6 +7,7 @@ import pytest
 
 from sim.config import HandoffConfig
 from sim.dynamics import belief, flows, handoffs, history, workforce
+from sim.outcome_spec import TURNOVER_WINDOW_WEEKS
 
 
 def test_intake_is_full_up_to_pressure_one_then_shrinks_to_its_floor() -> None:
@@ -42,7 +43,7 @@ def test_push_week_keeps_the_newest_first() -> None:
 
 
 def test_annual_turnover_over_the_weeks_recorded() -> None:
-    n = workforce.TURNOVER_WINDOW_WEEKS
+    n = TURNOVER_WINDOW_WEEKS
     leavers, staff = np.zeros((n, 2)), np.zeros((n, 2))
     leavers[:10] = [2.0, 0.0]  # NHS: 2 FTE a week of 100 -> about 1.04 a year
     staff[:10] = [100.0, 0.0]  # no social care staff at all

@@ -8,9 +8,6 @@ from sim.config import WorkforceConfig
 from sim.dynamics.belief import NEUTRAL_FAITH
 
 WEEKS_PER_YEAR = 52.0
-#: Weeks of leavers and staff that annual turnover counts (one year, as published
-#: turnover rates do [CAL]).
-TURNOVER_WINDOW_WEEKS = 52
 #: Bounds of the factor by which faith scales leaving, ``1 - faith_sensitivity (faith -
 #: NEUTRAL_FAITH)`` (assumption: faith never stops staff leaving altogether, and lost
 #: faith at most doubles it).

@@ -120,7 +120,7 @@ def calibration_runs(base: Sequence[str], replicates: Iterable[int], workers: in
         One row per (replicate, measure): ``replicate, measure, value, low, high,
         source`` (the published range and its source).
     """
-    from sim.outcomes import CALIBRATION
+    from sim.outcome_spec import CALIBRATION
 
     reps = [int(r) for r in replicates]
     jobs = [(build(base, replicate=r),) for r in reps]
