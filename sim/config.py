@@ -56,7 +56,7 @@ class SystemConfig:
 class TimeConfig:
     """Simulated horizon: a status-quo burn-in, then the regime for ``policy_weeks``."""
 
-    burn_in_weeks: int = param(104, "weeks", 0, 2080)
+    burn_in_weeks: int = param(416, "weeks", 0, 2080)
     policy_weeks: int = param(260, "weeks", 1, 5200)
 
 
@@ -104,6 +104,12 @@ class RegimeConfig:
                                  "reporting", 0.0, 5.0)
     priorities: str = param("local", "who sets priorities", choices=("local", "national"))
     shared_goals: bool = param(True, "partnerships agree priorities and milestones")
+    review_weeks: int = param(0, "weeks between an authority's reviews of the partnerships it "
+                              "assigned, ending failing ones and assigning replacements "
+                              "(0 = never)", 0, 5200)
+    review_target: float = param(0.0, "on-time share of a provider's handoffs to a kind, "
+                                 "over a review period, below which the authority assigns "
+                                 "it one more partner of that kind (0 = never adds)", *SHARE)
 
 
 # --------------------------------------------------------------------------- levers
@@ -454,10 +460,10 @@ def validate(config: SimConfig) -> SimConfig:
     if regime.contracts == "required" and regime.contract_formality == 0.0:
         raise ConfigError("regime.contracts='required' with regime.contract_formality=0 is "
                           "contradictory; set a formality in (0, 1] or contracts='none'")
-    if regime.existing == "superseded" and regime.partner_choice not in ("assigned", "both"):
-        raise ConfigError("regime.existing='superseded' needs partner_choice 'assigned' or "
-                          f"'both' (got {regime.partner_choice!r}): only a mandate supersedes "
-                          "local partnerships")
+    if regime.review_weeks and regime.partner_choice not in ("assigned", "both"):
+        raise ConfigError(f"regime.review_weeks={regime.review_weeks} needs partner_choice "
+                          f"'assigned' or 'both' (got {regime.partner_choice!r}): only an "
+                          "authority that assigns partnerships reviews them")
     return config
 
 
