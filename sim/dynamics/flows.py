@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-
 #: Weeks from the winter peak of demand (early January) to the regime switch: a regime
 #: takes effect on 1 April, when the NHS financial and planning year starts (integrated
 #: care boards' joint forward plans run from April). Demand is then at its yearly mean,
