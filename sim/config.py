@@ -63,7 +63,9 @@ class SystemConfig:
 class TimeConfig:
     """Simulated horizon: a status-quo burn-in, then the regime for ``policy_weeks``."""
 
-    burn_in_weeks: int = param(104, "weeks", "under the status quo before the switch",
+    burn_in_weeks: int = param(416, "weeks", "under the status quo before the switch, long "
+                               "enough for the partnerships to mature (trust and their number "
+                               "change by under 1% a year after year 7 of the status quo)",
                                0, 2080, role=STRUCTURAL, evidence="[M23]; Design")
     policy_weeks: int = param(260, "weeks", "under the regime after the switch", 1, 5200,
                               role=STRUCTURAL, evidence="Design")
@@ -133,12 +135,23 @@ class RegimeConfig:
                           role=LEVER, evidence="[M23]; Lever",
                           choices=("kept", "superseded"))
     reporting_fte: float = param(0.0, "FTE per week", "per partnership per side, of mandated "
-                                 "reporting", 0.0, 5.0, role=LEVER, evidence="[M23]; Lever",
-                                 plausible=(0.0, 0.1))
+                                 "reporting to the authority (no published estimate of the "
+                                 "time a partnership's returns take)", 0.0, 5.0, role=LEVER,
+                                 evidence="[M23]; Lever", plausible=(0.0, 0.1))
     priorities: str = param("local", "-", "who sets priorities", role=LEVER,
                             evidence="[M23]; Lever", choices=("local", "national"))
     shared_goals: bool = param(True, "flag", "partnerships agree priorities and milestones",
                                role=LEVER, evidence="[M23], [AG08]; Lever")
+    review_weeks: int = param(0, "weeks", "between an authority's reviews of the partnerships "
+                              "it assigned, which end failing ones and fill the pathways they "
+                              "leave uncovered (0 = never; 52 in the mandated and hybrid "
+                              "presets: integrated care boards plan annually)", 0, 5200,
+                              role=LEVER, evidence="[M23], [HF17]; Lever",
+                              plausible=(0.0, 104.0))
+    review_target: float = param(0.0, "share 0-1", "on-time share of a provider's handoffs to "
+                                 "a kind over a review period below which the authority "
+                                 "assigns it one more partner of that kind (0 = never adds)",
+                                 *SHARE, role=LEVER, evidence="Lever", plausible=(0.0, 0.7))
 
 
 # --------------------------------------------------------------------------- levers
@@ -685,10 +698,10 @@ def validate(config: SimConfig) -> SimConfig:
     if regime.contracts == "required" and regime.contract_formality == 0.0:
         raise ConfigError("regime.contracts='required' with regime.contract_formality=0 is "
                           "contradictory; set a formality in (0, 1] or contracts='none'")
-    if regime.existing == "superseded" and regime.partner_choice not in ("assigned", "both"):
-        raise ConfigError("regime.existing='superseded' needs partner_choice 'assigned' or "
-                          f"'both' (got {regime.partner_choice!r}): only a mandate supersedes "
-                          "local partnerships")
+    if regime.review_weeks and regime.partner_choice not in ("assigned", "both"):
+        raise ConfigError(f"regime.review_weeks={regime.review_weeks} needs partner_choice "
+                          f"'assigned' or 'both' (got {regime.partner_choice!r}): only an "
+                          "authority that assigns partnerships reviews them")
     return config
 
 

@@ -143,3 +143,29 @@ def assigned_partners(kind: np.ndarray, area: np.ndarray, xy: np.ndarray,
     if not a_list:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     return np.concatenate(a_list), np.concatenate(b_list)
+
+
+def replacement_partners(kind: np.ndarray, area: np.ndarray, xy: np.ndarray,
+                         queries: np.ndarray, want: np.ndarray, barred: np.ndarray,
+                         depth: int = 8) -> np.ndarray:
+    """The provider an authority assigns in place of a failed partner, or -1.
+
+    For each query provider and wanted kind: the nearest provider of that kind in the
+    query's area whose pair with the query is not ``barred`` (pair keys
+    ``min * n + max``, sorted: existing partnerships and pairs that already failed),
+    looking at most ``depth`` neighbours deep.
+    """
+    n = len(kind)
+    out = np.full(len(queries), -1, dtype=np.int64)
+    for ar, k in set(zip(area[queries].tolist(), want.tolist(), strict=True)):
+        rows = np.flatnonzero((area[queries] == ar) & (want == k))
+        members = np.flatnonzero((area == ar) & (kind == k))
+        near = _nearest(xy, members, queries[rows], depth, exclude=queries[rows])
+        q = queries[rows][:, None]
+        keys = np.minimum(q, near) * n + np.maximum(q, near)
+        pos = np.minimum(np.searchsorted(barred, keys), max(len(barred) - 1, 0))
+        taken = (barred[pos] == keys) if len(barred) else np.zeros(keys.shape, dtype=bool)
+        free = (near >= 0) & ~taken
+        first = free.argmax(axis=1)
+        out[rows] = np.where(free.any(axis=1), near[np.arange(len(rows)), first], -1)
+    return out

@@ -24,7 +24,13 @@ from sim.geography import handoff_routes, partner_candidates
 from sim.kinds import BLOCKING, LINKED, N_KINDS, PATHWAYS, PRODUCTIVITY, SOCIAL_CARE
 from sim.outcome_spec import TURNOVER_WINDOW_WEEKS
 from sim.partnerships import Partnerships
-from sim.regimes import STATUS_QUO, end_partnerships, form_partnerships, switch_regime
+from sim.regimes import (
+    STATUS_QUO,
+    end_partnerships,
+    form_partnerships,
+    review_assignments,
+    switch_regime,
+)
 from sim.system import ProviderTable, build_system
 
 CULTURE_DIMENSIONS = 4  # clan, adhocracy, market, hierarchy (Competing Values Framework)
@@ -100,6 +106,7 @@ class CollaborationModel(mesa.Model):
         self.switched = False
         self.partnerships_at_switch = 0
         self.national_agenda: np.ndarray | None = None  # set by a regime with national priorities
+        self.failed_pairs = np.zeros(0, dtype=np.int64)  # pair keys an authority's review ended
         self.state = self._initial_state()
         self._build_neighbourhoods()
         self.partnerships = Partnerships(self.n_providers, capacity=4 * self.n_providers)
@@ -187,6 +194,9 @@ class CollaborationModel(mesa.Model):
         self.route_of = np.full((self.n_providers, N_KINDS), -1, dtype=np.int64)
         self.route_of[self.routes.sender, self.routes.kind] = np.arange(len(self.routes.sender))
         self.delayed = np.zeros(len(self.routes.sender))  # episodes waiting per route group
+        # new handoffs and those on time per route group since the last review (for reviews)
+        self.review_new = np.zeros(len(self.routes.sender))
+        self.review_on_time = np.zeros(len(self.routes.sender))
         per_kind = cfg.partnerships.candidates
         self.candidates = partner_candidates(st.kind, st.xy, per_kind)
         ok = self.candidates >= 0
@@ -259,8 +269,10 @@ class CollaborationModel(mesa.Model):
                 self.n_providers), np.zeros(len(senders))
 
         # 1. Demand and capacity.
-        arrivals = flows.weekly_demand(st.demand_base, self.week + cfg.time.burn_in_weeks,
-                                       cfg.context.seasonality, cfg.context.demand_growth, rng)
+        arrivals = flows.weekly_demand(
+            st.demand_base, self.week + cfg.time.burn_in_weeks, cfg.context.seasonality,
+            cfg.context.demand_growth, rng,
+            peak_week=cfg.time.burn_in_weeks - flows.SWITCH_AFTER_WINTER_PEAK_WEEKS)
         st.backlog = st.backlog + arrivals
         delayed_by_provider = np.bincount(self.routes.sender, self.delayed,
                                           minlength=self.n_providers)
@@ -284,6 +296,8 @@ class CollaborationModel(mesa.Model):
         self.patients_left += flows.episodes_leaving(served, new, reneged, resolved)
         success_group = np.divide(res.transferred, offered, out=np.zeros_like(offered),
                                   where=offered > 0)
+        self.review_new += new
+        self.review_on_time += new * success_group
         st.experience = belief.update_experience(
             st.experience, np.bincount(self.routes.sender, offered, minlength=self.n_providers),
             np.bincount(self.routes.sender, res.transferred, minlength=self.n_providers))
@@ -309,12 +323,12 @@ class CollaborationModel(mesa.Model):
         # 6. Paperwork (sets next week's admin share).
         building = cfg.monitoring.build_cost * np.maximum(self._maturity_target() - st.maturity,
                                                           0.0)
-        cost = paperwork.partnership_cost(ps.formality, self.edge_similarity,
-                                          regime.reporting_fte, cfg.paperwork)
-        if not regime.maintain:
-            cost = np.zeros_like(cost)  # nobody spends time on links no longer maintained
+        cost = paperwork.partnership_cost(ps.formality, self.edge_similarity, cfg.paperwork)
+        reporting = regime.reporting_fte
+        if not regime.maintain:  # nobody spends time on links no longer maintained
+            cost, reporting = np.zeros_like(cost), 0.0
         st.admin_share, self.degree = paperwork.admin_share(ps.a, ps.b, cost, st.staff, building,
-                                                            self.span, cfg.paperwork)
+                                                            self.span, cfg.paperwork, reporting)
 
         # 8. Faith.
         target = belief.faith_target(st.enthusiasm, st.realism, st.experience, st.overload,
@@ -328,6 +342,8 @@ class CollaborationModel(mesa.Model):
 
         # 10. Forming and ending partnerships under the regime in force.
         end_partnerships(self, regime)
+        if regime.review_weeks and self.week > 0 and self.week % regime.review_weeks == 0:
+            review_assignments(self, regime)
         form_partnerships(self, regime)
         self.degree = ps.degree()
 

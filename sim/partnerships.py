@@ -62,6 +62,10 @@ class Partnerships:
         lo, hi = np.minimum(a, b), np.maximum(a, b)
         return self._known(lo * self.n_providers + hi)
 
+    def pair_keys(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """The key of each (a, b) pair in either order, as :meth:`keys` gives it."""
+        return np.minimum(a, b) * self.n_providers + np.maximum(a, b)
+
     def _known(self, keys: np.ndarray) -> np.ndarray:
         """Whether each key is an active partnership (binary search in the sorted keys)."""
         if self._sorted is None:

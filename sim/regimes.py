@@ -17,7 +17,8 @@ import numpy as np
 from sim.config import RegimeConfig
 from sim.dynamics.handoffs import distance_km, similarity
 from sim.dynamics.relations import alignment
-from sim.geography import assigned_partners
+from sim.geography import assigned_partners, replacement_partners
+from sim.kinds import N_KINDS, PATHWAYS
 
 if TYPE_CHECKING:
     from sim.model import CollaborationModel
@@ -44,37 +45,144 @@ def chosen_formality(regime: RegimeConfig, trust: np.ndarray, sim: np.ndarray) -
 
 
 def switch_regime(model: CollaborationModel, regime: RegimeConfig) -> None:
-    """Apply the one-off changes a regime makes when it takes over from the status quo."""
+    """Apply the one-off changes a regime makes when it takes over from the status quo.
+
+    An authority's assignment (``partner_choice`` assigned or both) designates each
+    provider's nearest providers of each pathway kind in its area. Where a designated
+    pair already had a partnership, that relationship continues (its trust, history and
+    progress), now designated by the authority. If existing partnerships are
+    ``superseded``, every other chosen partnership ends: each provider loses the share
+    of its chosen partnerships that did not continue (lost choice, which crowds out
+    its staff's faith [FJ01]; see :mod:`sim.dynamics.belief`).
+    """
     ps, st = model.partnerships, model.state
     # Survival is counted over the partnerships that existed before the switch, so
     # that links a mandate supersedes count as ended.
     ps.at_switch[:] = True
     model.partnerships_at_switch = len(ps)
+    assigns = regime.partner_choice in ("assigned", "both")
+    if assigns:
+        per_kind = model.config.partnerships.assigned_per_kind
+        a, b = assigned_partners(st.kind, st.area, st.xy, per_kind)
+        designated = np.isin(ps.keys(), ps.pair_keys(a, b))
+    else:
+        a = b = np.zeros(0, np.int64)
+        designated = np.zeros(len(ps), dtype=bool)
     if regime.existing == "superseded" and len(ps):
-        local = ~ps.mandated
-        # autonomy lost: how much each provider relied on the chosen links it loses [FJ01]
+        chosen = ~ps.mandated
+        ended = chosen & ~designated
         n = model.n_providers
-        lost = (np.bincount(ps.a[local], ps.trust[local, 0], minlength=n)
-                + np.bincount(ps.b[local], ps.trust[local, 1], minlength=n))
-        had = np.bincount(ps.a[local], minlength=n) + np.bincount(ps.b[local], minlength=n)
-        st.autonomy_loss = np.maximum(st.autonomy_loss,
-                                      np.divide(lost, np.maximum(had, 1)))
-        ps.remove(local)
+        lost = (np.bincount(ps.a[ended], minlength=n) + np.bincount(ps.b[ended], minlength=n))
+        had = np.bincount(ps.a[chosen], minlength=n) + np.bincount(ps.b[chosen], minlength=n)
+        st.autonomy_loss = np.maximum(st.autonomy_loss, lost / np.maximum(had, 1))
+        ps.remove(ended)
+        designated = designated[~ended]
+    ps.mandated[designated] = True
     if regime.priorities == "national":
         model.national_agenda = st.priorities.mean(axis=0)
     if regime.contracts == "required" and len(ps):
         ps.formality[:] = np.maximum(ps.formality, regime.contract_formality)
-    if regime.partner_choice in ("assigned", "both"):
-        per_kind = model.config.partnerships.assigned_per_kind
-        a, b = assigned_partners(st.kind, st.area, st.xy, per_kind)
-        sim = similarity(st.culture, a, b)
-        trust_a, trust_b = st.base_trust[a], st.base_trust[b]
-        formality = chosen_formality(
-            dataclasses.replace(regime, contracts="required")
-            if regime.contracts != "none" else regime, np.minimum(trust_a, trust_b), sim)
-        ps.add(a, b, trust_a=trust_a, trust_b=trust_b, formality=formality, mandated=True,
-               goals=regime.shared_goals, week=model.week)
+    if assigns:
+        _assign(model, regime, a, b)
     ps.goals[:] = regime.shared_goals
+
+
+def _assign(model: CollaborationModel, regime: RegimeConfig, a: np.ndarray,
+            b: np.ndarray) -> int:
+    """Add the partnerships an authority assigns (pairs that exist already are skipped)."""
+    st = model.state
+    sim = similarity(st.culture, a, b)
+    trust_a, trust_b = st.base_trust[a], st.base_trust[b]
+    formality = chosen_formality(
+        dataclasses.replace(regime, contracts="required")
+        if regime.contracts != "none" else regime, np.minimum(trust_a, trust_b), sim)
+    return model.partnerships.add(a, b, trust_a=trust_a, trust_b=trust_b,
+                                  formality=formality, mandated=True,
+                                  goals=regime.shared_goals, week=model.week)
+
+
+def review_assignments(model: CollaborationModel, regime: RegimeConfig) -> int:
+    """The authority's periodic review of the partnerships it assigned.
+
+    Every ``regime.review_weeks`` weeks after the switch (the annual planning round of
+    an integrated care board, by default), an assigned partnership whose trust has
+    fallen below ``partnerships.exit_threshold`` on either side (the test a voluntary
+    partner applies before leaving) is judged failing and ends, whether or not
+    partners may leave. The authority then assigns each side the nearest other
+    provider of its former partner's kind in its area, never a pair that already
+    failed or already exists, but only where that pathway is left uncovered (no partner
+    of that kind remains): the authority fills gaps in its pathways, it does not add
+    partnerships where one still serves. Where a pathway that is covered still ran
+    late, the authority adds a partner (:func:`_strengthen_pathways`). Returns the
+    number of failing partnerships ended.
+    """
+    ended = _end_failing(model, regime)
+    _strengthen_pathways(model, regime)
+    return ended
+
+
+def _end_failing(model: CollaborationModel, regime: RegimeConfig) -> int:
+    ps, st = model.partnerships, model.state
+    if not len(ps):
+        return 0
+    low = np.minimum(ps.trust[:, 0], ps.trust[:, 1]) < model.config.partnerships.exit_threshold
+    failing = ps.mandated & low
+    k = int(failing.sum())
+    if k == 0:
+        return 0
+    fa, fb = ps.a[failing], ps.b[failing]
+    model.failed_pairs = np.union1d(model.failed_pairs, ps.pair_keys(fa, fb))
+    ps.remove(failing)
+    # A side whose pathway to the former partner's kind is now uncovered (no partner of
+    # that kind left) gets a new partner of that kind; a covered pathway gets none.
+    queries = np.concatenate([fa, fb])
+    want = st.kind[np.concatenate([fb, fa])]
+    n = model.n_providers
+    senders, receivers = ps.directed()
+    covered = np.zeros((n, N_KINDS), dtype=bool)
+    covered[senders, st.kind[receivers]] = True
+    need = (PATHWAYS[st.kind[queries], want] > 0) & ~covered[queries, want]
+    queries, want = queries[need], want[need]
+    # one request per provider and kind, even if two of its partners of that kind failed
+    _, once = np.unique(queries * N_KINDS + want, return_index=True)
+    queries, want = queries[once], want[once]
+    barred = np.union1d(model.failed_pairs, ps.keys())
+    new = replacement_partners(st.kind, st.area, st.xy, queries, want, barred)
+    found = new >= 0
+    _assign(model, regime, queries[found], new[found])
+    return k
+
+
+def _strengthen_pathways(model: CollaborationModel, regime: RegimeConfig) -> int:
+    """Assign one more partner where a provider's handoffs of a kind mostly ran late.
+
+    Over the review period, a provider whose new handoffs to a kind were on time less
+    often than ``regime.review_target`` gets the nearest further provider of that kind
+    in its area, if it has room for another partner (as a provider choosing partners
+    would, ``partnerships.max_partners`` scaled by its management span) and fewer than
+    twice ``partnerships.assigned_per_kind`` partners of that kind. Resets the
+    review period's counts. Returns the number of partnerships added.
+    """
+    r, st = model.routes, model.state
+    share = np.divide(model.review_on_time, model.review_new,
+                      out=np.ones_like(model.review_new), where=model.review_new > 0)
+    model.review_new[:] = 0.0
+    model.review_on_time[:] = 0.0
+    ps = model.partnerships
+    room = ps.degree() < np.round(model.config.partnerships.max_partners * model.span)
+    # at most twice the assigned number of partners of a kind, so that one review
+    # cannot keep adding to the same pathway
+    senders, receivers = ps.directed()
+    held = np.zeros((model.n_providers, N_KINDS), dtype=np.int64)
+    np.add.at(held, (senders, st.kind[receivers]), 1)
+    cap = 2 * model.config.partnerships.assigned_per_kind
+    late = ((share < regime.review_target) & room[r.sender]
+            & (held[r.sender, r.kind] < cap))
+    queries, want = r.sender[late], r.kind[late]
+    barred = np.union1d(model.failed_pairs, model.partnerships.keys())
+    new = replacement_partners(st.kind, st.area, st.xy, queries, want, barred)
+    found = new >= 0
+    return _assign(model, regime, queries[found], new[found])
 
 
 def form_partnerships(model: CollaborationModel, regime: RegimeConfig) -> int:

@@ -322,10 +322,8 @@ CONTRADICTIONS = {
     "required-informal-contract": ({"regime": {"contracts": "required",
                                                "contract_formality": 0.0}},
                                    ["regime.contracts", "regime.contract_formality"]),
-    "local-supersedes": ({"regime": {"existing": "superseded", "partner_choice": "local"}},
-                         ["regime.existing", "local"]),
-    "none-supersedes": ({"regime": {"existing": "superseded", "partner_choice": "none"}},
-                        ["regime.existing", "none"]),
+    "local-reviews": ({"regime": {"review_weeks": 52, "partner_choice": "local"}},
+                      ["regime.review_weeks", "local"]),
     "path-without-csv": ({"system": {"name": "teaching", "path": str(EXAMPLE_CSV)}},
                          ["system.path", "teaching"]),
 }

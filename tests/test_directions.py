@@ -247,25 +247,64 @@ def test_required_contracts_raise_formality(make_config) -> None:
     assert_rises(r["mean_formality"], "contracts optional -> required: mean_formality")
 
 
-def test_mandate_assigns_partners_and_bars_exit(make_config) -> None:
-    for table in weekly(make_config(regime="mandated")):
+def test_mandate_assigns_partners_and_changes_them_only_at_reviews(make_config) -> None:
+    """No exit: between the authority's reviews nothing ends and nothing forms; the
+    network changes (if at all) only in review weeks."""
+    review = 26
+    for table in weekly(make_config({"regime": {"review_weeks": review}}, regime="mandated")):
         policy = table[table["week"] >= 0]
         assert (policy["mandated_share"] > 0.0).all()
-        # no exit: nothing ends after the switch, and (partners are assigned, not
-        # chosen) nothing forms either
-        assert (policy["n_partnerships"] == policy["n_partnerships"].iloc[0]).all()
-        assert (policy["partnership_survival"] == policy["partnership_survival"].iloc[0]).all()
+        changed = policy["week"].to_numpy()[1:][np.diff(policy["n_partnerships"]) != 0]
+        assert np.all(changed % review == 0), f"changes outside review weeks: {changed}"
     local = weekly(make_config(regime="local"))
     assert all((t.loc[t["week"] >= 0, "mandated_share"] == 0.0).all() for t in local)
 
 
-def test_mandate_supersedes_every_local_partnership(make_config) -> None:
-    """Survival counts the partnerships that existed before the switch: a mandate that
-    supersedes local links ends them all, and assigned links cannot be left."""
-    for table in weekly(make_config(regime="mandated")):
-        policy = table[table["week"] >= 0]
-        assert (policy["partnership_survival"] == 0.0).all(), \
-            f"survival {policy['partnership_survival'].unique().tolist()}"
+def _at_switch(config: SimConfig) -> tuple[CollaborationModel, pd.DataFrame, pd.DataFrame]:
+    """A model one week after the switch, with its partnerships just before and after."""
+    model = CollaborationModel(config)
+    model.run(config.time.burn_in_weeks)
+    before = model.partnership_frame()
+    model.step()
+    return model, before, model.partnership_frame()
+
+
+def test_mandate_continues_designated_relationships_and_supersedes_the_rest(
+        make_config) -> None:
+    """A pair the authority designates that already had a chosen partnership keeps it
+    (trust carried over); every other chosen partnership ends."""
+    config = make_config(regime="mandated")
+    model, before, after = _at_switch(config)
+    key = lambda f: f["a"] * model.n_providers + f["b"]  # noqa: E731
+    before, after = before.assign(key=key(before)), after.assign(key=key(after))
+    kept = before.merge(after, on="key", suffixes=("_before", "_after"))
+    assert len(kept) > 0, "no designated pair had a chosen partnership: test has no power"
+    assert kept["mandated_after"].all()
+    # one week of updates at most: trust moves by a few points, not back to baseline
+    assert np.abs(kept["trust_ab_after"] - kept["trust_ab_before"]).max() < 0.15
+    assert len(kept) < len(before), "a mandate that supersedes must end some chosen links"
+    assert after["mandated"].all()
+    # lost choice: providers that lost every chosen link lose 1, the rest less
+    loss = model.state.autonomy_loss
+    assert loss.max() <= 1.0 and loss.max() > 0.0
+
+
+def test_review_ends_failing_assignments_and_fills_the_pathway(make_config) -> None:
+    config = make_config({"regime": {"review_weeks": 4}}, regime="mandated")
+    model, _, _ = _at_switch(config)
+    ps = model.partnerships
+    doomed = np.zeros(len(ps), dtype=bool)
+    doomed[: max(1, len(ps) // 10)] = True
+    pairs = set(zip(ps.a[doomed].tolist(), ps.b[doomed].tolist(), strict=True))
+    n_before = len(ps)
+    while model.week % 4:  # step to the week before the review, then fail those links
+        model.step()
+    ps.trust[doomed[: len(ps)]] = 0.01
+    model.step()
+    now = set(zip(ps.a.tolist(), ps.b.tolist(), strict=True))
+    assert not pairs & now, "failing assigned partnerships survived the review"
+    assert len(ps) >= n_before - len(pairs), "replacements must not be fewer than none"
+    assert len(ps) > n_before - len(pairs), "no uncovered pathway was filled"
 
 
 def test_higher_risk_threshold_means_fewer_partnerships(make_config) -> None:

@@ -18,19 +18,26 @@ INTAKE_FLOOR = 0.25
 #: At least this share of each provider's expected workload is external demand, however
 #: many handoffs it expects (assumption: every provider has patients of its own).
 MIN_EXTERNAL_SHARE = 0.1
+#: Weeks from the winter peak of demand (early January) to the regime switch: a regime
+#: takes effect on 1 April, when the NHS financial and planning year starts (integrated
+#: care boards' joint forward plans run from April). Demand is then at its yearly mean,
+#: falling, so the switch favours no regime by landing on a peak or a trough.
+SWITCH_AFTER_WINTER_PEAK_WEEKS = 13
 
 
 def weekly_demand(base: np.ndarray, week: int, seasonality: float, growth: float,
-                  rng: np.random.Generator) -> np.ndarray:
+                  rng: np.random.Generator, peak_week: int = 0) -> np.ndarray:
     """External episodes arriving this week (Poisson around a seasonal, growing mean).
 
     Args:
-        base: mean episodes/week per provider at week 0 outside winter.
+        base: mean episodes/week per provider at week 0, without the seasonal swing.
         week: simulated week counted from the start of the run.
-        seasonality: amplitude of the winter peak (share); the peak is in week 0 of each year.
+        seasonality: amplitude of the winter peak (share).
         growth: demand growth per year (share).
+        peak_week: a week (counted like ``week``) at which the winter peak falls; it
+            recurs every 52 weeks.
     """
-    factor = (1.0 + seasonality * np.cos(2.0 * np.pi * week / 52.0)) \
+    factor = (1.0 + seasonality * np.cos(2.0 * np.pi * (week - peak_week) / 52.0)) \
         * (1.0 + growth) ** (week / 52.0)
     return rng.poisson(base * factor).astype(np.float64)
 

@@ -14,31 +14,31 @@ SPAN_REFERENCE_FTE = 30.0
 SPAN_EXPONENT = 0.75
 
 
-def partnership_cost(formality: np.ndarray, similarity: np.ndarray, reporting_fte: float,
+def partnership_cost(formality: np.ndarray, similarity: np.ndarray,
                      p: PaperworkConfig) -> np.ndarray:
-    """FTE per side per week of each partnership before coordination overhead.
-
-    More for formal contracts, for distant cultures and for mandated reporting.
-    """
+    """FTE per side per week of working together in each partnership, before coordination
+    overhead: more for formal contracts and for distant cultures."""
     return (p.fte_per_partnership
-            * (1.0 + p.formality_cost * formality + p.culture_cost * (1.0 - similarity))
-            + reporting_fte)
+            * (1.0 + p.formality_cost * formality + p.culture_cost * (1.0 - similarity)))
 
 
 def admin_share(a: np.ndarray, b: np.ndarray, cost: np.ndarray, staff: np.ndarray,
-                monitoring_share: np.ndarray, span: np.ndarray, p: PaperworkConfig
-                ) -> tuple[np.ndarray, np.ndarray]:
+                monitoring_share: np.ndarray, span: np.ndarray, p: PaperworkConfig,
+                reporting_fte: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """Share of staff time on collaboration paperwork, and the partner count (degree).
 
-    Coordinating many partners multiplies the cost of each by ``1 + k / (k0 * span)``
-    (k partners, k0 = ``complexity_partners``, span = the provider's management span,
-    see :func:`management_span`): beyond a few partners paperwork grows with the
-    square of their number [M23: "more paperwork", complex workloads].
+    Coordinating many partners multiplies the cost of working together in each by
+    ``1 + k / (k0 * span)`` (k partners, k0 = ``complexity_partners``, span = the
+    provider's management span, see :func:`management_span`): beyond a few partners
+    that work grows with the square of their number [M23: "more paperwork", complex
+    workloads]. Mandated reporting (``reporting_fte`` per partnership per side) is a
+    return to the authority for each partnership: it adds in proportion to the
+    partner count, without coordination overhead (assumption).
     """
     n = len(staff)
     degree = np.bincount(a, minlength=n) + np.bincount(b, minlength=n)
     fte = np.bincount(a, cost, minlength=n) + np.bincount(b, cost, minlength=n)
-    fte = fte * (1.0 + degree / (p.complexity_partners * span))
+    fte = fte * (1.0 + degree / (p.complexity_partners * span)) + reporting_fte * degree
     share = fte / np.maximum(staff, 1e-9) + monitoring_share
     return np.minimum(share, p.max_share), degree
 
