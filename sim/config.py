@@ -142,10 +142,10 @@ class RegimeConfig:
                             evidence="[M23]; Lever", choices=("local", "national"))
     shared_goals: bool = param(True, "flag", "partnerships agree priorities and milestones",
                                role=LEVER, evidence="[M23], [AG08]; Lever")
-    review_weeks: int = param(0, "weeks", "between an authority's reviews of the partnerships "
-                              "it assigned, which end failing ones and fill the pathways they "
-                              "leave uncovered (0 = never; 52 in the mandated and hybrid "
-                              "presets: integrated care boards plan annually)", 0, 5200,
+    review_weeks: int = param(52, "weeks", "between an assigning authority's reviews of the "
+                              "partnerships it assigned, which end failing ones and fill the "
+                              "pathways they leave uncovered (0 = never; inert where nobody "
+                              "assigns): integrated care boards plan annually", 0, 5200,
                               role=LEVER, evidence="[M23], [HF17]; Lever",
                               plausible=(0.0, 104.0))
     review_target: float = param(0.0, "share 0-1", "on-time share of a provider's handoffs to "
@@ -698,10 +698,6 @@ def validate(config: SimConfig) -> SimConfig:
     if regime.contracts == "required" and regime.contract_formality == 0.0:
         raise ConfigError("regime.contracts='required' with regime.contract_formality=0 is "
                           "contradictory; set a formality in (0, 1] or contracts='none'")
-    if regime.review_weeks and regime.partner_choice not in ("assigned", "both"):
-        raise ConfigError(f"regime.review_weeks={regime.review_weeks} needs partner_choice "
-                          f"'assigned' or 'both' (got {regime.partner_choice!r}): only an "
-                          "authority that assigns partnerships reviews them")
     return config
 
 

@@ -40,12 +40,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.outcome_spec import OUTCOMES as _REGISTERED
+
+#: Each registered outcome by name (meaning, unit, direction, bounds).
+REGISTRY = {o.name: o for o in _REGISTERED}
+
 #: The outcomes a policy reader sees (every outcome column can be analysed).
 OUTCOMES: tuple[str, ...] = ("care_coordination", "mean_belief", "vacancy_rate",
                              "admin_burden")
-#: Outcomes on a 0-1 scale, shown as points on a 0-100 scale.
-SHARE_OUTCOMES: frozenset[str] = frozenset({"care_coordination", "mean_belief", "vacancy_rate",
-                                            "admin_burden", "mean_trust"})
 #: An interaction is important when its interval excludes zero and it is at least this
 #: share of the largest main effect on the same outcome.
 THRESHOLD = 0.25
@@ -337,7 +339,8 @@ def read_sweep(sweep_dir: str | os.PathLike) -> pd.DataFrame:
 # --------------------------------------------------------------------------- writing
 def _scale(outcome: str) -> tuple[float, str]:
     """Multiplier and unit in which an outcome's effects are shown."""
-    if outcome in SHARE_OUTCOMES:
+    spec = REGISTRY.get(outcome)
+    if spec is not None and spec.low == 0.0 and spec.high == 1.0:  # shares and 0-1 scores
         return 100.0, "points"
     return 1.0, ""
 
@@ -374,7 +377,6 @@ def markdown(effects: pd.DataFrame, outcomes: Sequence[str] = OUTCOMES,
              threshold: float = THRESHOLD) -> str:
     """A section for a policy reader: per outcome, the gap, each lever's share of it and
     the important interactions, each with its 95% interval; no claim beyond them."""
-    from sim.report import OUTCOMES as MEANING
 
     factors = effects.attrs.get("factors") or {}
     n_rep = int(effects["n_replicates"].max()) if len(effects) else 0
@@ -405,7 +407,8 @@ def markdown(effects: pd.DataFrame, outcomes: Sequence[str] = OUTCOMES,
         sub = effects[effects["outcome"] == outcome]
         if sub.empty:
             continue
-        meaning, better = MEANING.get(outcome, ("", 0))
+        spec = REGISTRY.get(outcome)
+        meaning, better = (spec.description, spec.direction) if spec else ("", 0)
         scale, unit = _scale(outcome)
         head = f"### `{outcome}`"
         if meaning:
@@ -516,9 +519,9 @@ def figure(effects: pd.DataFrame, outcome: str, path: str | os.PathLike,
            threshold: float = THRESHOLD) -> Path:
     """A ranked bar chart: the total gap, each main effect and the important interactions
     on one outcome, with 95% interval whiskers (matplotlib's Agg backend)."""
-    from sim.plots import _pyplot
+    from sim.plots import pyplot
 
-    plt = _pyplot()
+    plt = pyplot()
     sub = effects[effects["outcome"] == outcome]
     if sub.empty:
         raise ValueError(f"no effects for outcome {outcome!r} (have "
@@ -563,7 +566,7 @@ def write(sweep_dir: str | os.PathLike, effects: pd.DataFrame,
     A previous ``decomposition/`` is replaced only if it holds nothing but what this
     function writes; otherwise nothing is touched and FileExistsError says why.
     """
-    from sim.results import _fsync_dir
+    from sim.results import fsync_dir
 
     sweep_dir = Path(sweep_dir)
     final = sweep_dir / OUT_DIR
@@ -584,7 +587,7 @@ def write(sweep_dir: str | os.PathLike, effects: pd.DataFrame,
         for outcome in outcomes:
             if (effects["outcome"] == outcome).any():
                 figure(effects, outcome, tmp / "figures" / f"{outcome}.png", threshold)
-        _fsync_dir(tmp)
+        fsync_dir(tmp)
         if final.exists():
             os.replace(final, old)
         try:
@@ -597,7 +600,7 @@ def write(sweep_dir: str | os.PathLike, effects: pd.DataFrame,
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     shutil.rmtree(old, ignore_errors=True)
-    _fsync_dir(sweep_dir)
+    fsync_dir(sweep_dir)
     return final
 
 

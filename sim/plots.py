@@ -18,7 +18,8 @@ from sim.stats import interval_bounds
 WEEKS_PER_YEAR = 52.0
 
 
-def _pyplot():
+def pyplot():
+    """matplotlib.pyplot with the file-only Agg backend (no display needed)."""
     import matplotlib
 
     matplotlib.use("Agg", force=True)
@@ -59,7 +60,7 @@ def _panel(ax, table: pd.DataFrame, order: Sequence[str], column: str, title: st
 
 def colour_map(order: Sequence[str]) -> dict:
     """A colour per scenario, by its place in the sweep (the same in every figure)."""
-    plt = _pyplot()
+    plt = pyplot()
     n = len(order)
     cmap = plt.get_cmap("tab10" if n <= 10 else "viridis")
     return {name: cmap(i if n <= 10 else i / max(n - 1, 1)) for i, name in enumerate(order)}
@@ -68,7 +69,7 @@ def colour_map(order: Sequence[str]) -> dict:
 def outcome_figure(weekly: pd.DataFrame, order: Sequence[str], column: str, label: str,
                    path: Path, colours: dict | None = None) -> Path:
     """One outcome over time: a line per scenario (mean over replicates) and its 95% band."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
     fig.subplots_adjust(left=0.11, right=0.97, top=0.91, bottom=0.13)
     _panel(ax, weekly, order, column, f"{column}: {label}", column, colours=colours)
@@ -82,7 +83,7 @@ def grid_figure(weekly: pd.DataFrame, order: Sequence[str], columns: Sequence[st
                 path: Path, *, title: str, zero_line: bool = False,
                 ylabel_suffix: str = "", colours: dict | None = None) -> Path:
     """Several outcomes over time in one figure (two columns of panels, one legend)."""
-    plt = _pyplot()
+    plt = pyplot()
     rows = (len(columns) + 1) // 2
     height = 2.6 * rows + 1.2
     fig, axes = plt.subplots(rows, 2, figsize=(11, height), squeeze=False)

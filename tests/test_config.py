@@ -322,8 +322,6 @@ CONTRADICTIONS = {
     "required-informal-contract": ({"regime": {"contracts": "required",
                                                "contract_formality": 0.0}},
                                    ["regime.contracts", "regime.contract_formality"]),
-    "local-reviews": ({"regime": {"review_weeks": 52, "partner_choice": "local"}},
-                      ["regime.review_weeks", "local"]),
     "path-without-csv": ({"system": {"name": "teaching", "path": str(EXAMPLE_CSV)}},
                          ["system.path", "teaching"]),
 }

@@ -208,8 +208,6 @@ CASES: dict[str, Case] = {
         "formality in (0, 1]")),
     "mandate-no-formality": case(S, "regime=mandated", "regime.contract_formality=0", words=(
         "regime.contracts='required'", "contradictory")),
-    "local-reviews": case(S, "regime.review_weeks=52", words=(
-        "regime.review_weeks=52", "'assigned' or 'both'", "(got 'local')")),
     "path-without-csv": case(S, "system.path=providers.csv", words=(
         "system.path='providers.csv' is only used with system=csv",
         "system.name='teaching'")),
