@@ -224,8 +224,11 @@ class WorkforceConfig:
                                         "sustained overload", 0.0, 20.0, role=UNCERTAIN,
                                         evidence="[M23]; Assumption", plausible=(0.75, 3.0))
     faith_sensitivity: float = param(0.6, "relative fall", "in leaving per unit of faith "
-                                     "above 0.5", 0.0, 2.0, role=UNCERTAIN,
-                                     evidence="[M23]; Assumption", plausible=(0.3, 1.0))
+                                     "above 0.5 (no source found shows that faith in "
+                                     "collaboration keeps staff; kept as an uncertainty whose "
+                                     "range includes almost no effect)", 0.0, 2.0,
+                                     role=UNCERTAIN, evidence="Assumption",
+                                     plausible=(0.05, 1.0))
     overload_memory_weeks: float = param(13.0, "weeks", "over which overload is remembered",
                                          1.0, 520.0, role=UNCERTAIN, evidence="Assumption",
                                          plausible=(6.0, 26.0))

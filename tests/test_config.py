@@ -593,3 +593,33 @@ def test_public_dict_round_trip() -> None:
     data = sim.to_dict(config)
     sim.config.set_dotted(data, "trust.loss", 0.3)
     assert sim.from_dict(data).trust.loss == 0.3
+
+
+# --------------------------------------------------------------------------- preset evidence
+PRESET_GROUPS = ("regime", "leadership", "workforce", "monitoring")
+PRESET_FILES = sorted(p for g in PRESET_GROUPS for p in (CONFIGS / g).glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", PRESET_FILES, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_every_preset_value_states_its_evidence_and_lies_in_its_declared_range(path) -> None:
+    """Each value of a preset carries its evidence (reference keys and/or a status word) in
+    a comment on its line, and a numeric value lies within the plausible range its
+    parameter declares, so that sensitivity analysis can vary it around the preset."""
+    from sim.paramspec import STATUSES, evidence_keys
+
+    specs = {p.key: p for p in sim.parameters()}
+    group = path.parent.name
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        entry, _, comment = line.partition("#")
+        key, _, value = (part.strip() for part in entry.partition(":"))
+        where = f"{path.name}:{number} ({group}.{key})"
+        words = set(comment.replace(";", " ").replace(":", " ").replace(",", " ").split())
+        assert evidence_keys(comment) or words & set(STATUSES), \
+            f"{where}: no evidence after '#' (reference keys such as [M23], or a status word)"
+        spec = specs[f"{group}.{key}"]
+        if spec.plausible is not None and spec.type in ("float", "int"):
+            low, high = spec.plausible
+            assert low <= float(value) <= high, \
+                f"{where}: {value} is outside its declared plausible range {spec.plausible}"
