@@ -118,15 +118,19 @@ class SweepCallback(hydra_glue.Callback):
     mapping of overrides, e.g. ``{regime: local}``; keys left out are matched within
     each level, so ``{leadership: enthusiastic_realist}`` compares within each
     workforce) and ``question`` (one sentence for the report). ``report: false`` skips
-    the report at the end of a sweep, ``figures: false`` only its figures.
+    the report at the end of a sweep, ``figures: false`` only its figures;
+    ``decomposition: true`` (a two-level factorial) also writes each factor's main effect
+    and the important interactions (:mod:`sim.decomposition`) into ``decomposition/``.
     """
 
     def __init__(self, reference: Any = None, question: str | None = None,
-                 report: bool = True, figures: bool = True) -> None:
+                 report: bool = True, figures: bool = True,
+                 decomposition: bool = False) -> None:
         self.reference = hydra_glue.plain(reference) or {}
         self.question = question
         self.report = report
         self.figures = figures
+        self.decomposition = decomposition
 
     def on_multirun_start(self, config: Any, **kwargs: Any) -> None:
         from sim.sweep import Progress, start_sweep
@@ -162,6 +166,12 @@ class SweepCallback(hydra_glue.Callback):
 
         report = build_report(sweep_dir, figures=self.figures)
         print(f"{PROG}: report: {display_path(report.path / 'report.md')}", file=sys.stderr)
+        if self.decomposition and not report.failed:
+            from sim.decomposition import main as decompose
+
+            status = decompose([str(sweep_dir)])
+            if status:
+                raise SystemExit(status)
         if report.failed:
             print(f"{PROG}: error: {len(report.failed)} of {report.planned} runs failed "
                   f"(see FAILED.json in their folders and the report); run the same "

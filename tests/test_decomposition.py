@@ -264,11 +264,11 @@ COMMAND = [str(SCRIPT)] if SCRIPT.is_file() else [sys.executable, "-m", "sim.cli
 
 
 def test_end_to_end_through_the_command(tmp_path, capsys):
-    """Two levers x 3 replicates on the teaching system, then the analysis command.
+    """Two levers x 3 replicates on the teaching system: the sweep writes its
+    decomposition itself, and the analysis command rebuilds it from the run folders.
 
     The other levers are fixed at their local values on the command line (a fixed value
-    replaces the experiment's sweep of that key). ``regime.existing`` could not vary
-    here anyway: today's schema allows ``superseded`` only with assigned partners.
+    replaces the experiment's sweep of that key).
     """
     env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
     sweep_dir = tmp_path / "results" / "sweeps" / "small"
@@ -283,12 +283,16 @@ def test_end_to_end_through_the_command(tmp_path, capsys):
     runs = dec.read_sweep(sweep_dir)
     assert sorted(runs.attrs["factors"]) == ["regime.partner_choice", "regime.reporting_fte"]
     assert len(runs) == 12 and set(runs["replicate"]) == {0, 1, 2}
+    written = sweep_dir / dec.OUT_DIR / "effects.csv"
+    assert written.is_file(), "the sweep did not write its decomposition"
+    first = pd.read_csv(written)
 
     analyse = [sys.executable, "-m", "sim.decomposition", str(sweep_dir)]
     done = subprocess.run(analyse, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     out = sweep_dir / dec.OUT_DIR
     effects = pd.read_csv(out / "effects.csv")
+    pd.testing.assert_frame_equal(effects, first)  # the same analysis of the same runs
     assert set(effects["outcome"]) == set(dec.OUTCOMES)
     assert set(effects.loc[effects["order"] == 1, "effect"]) == set(runs.attrs["factors"])
     assert list(effects.loc[effects["order"] == 2, "effect"].unique()) == [
