@@ -10,6 +10,7 @@ AgentSet queries and visualisation see ordinary agents.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import mesa
@@ -18,7 +19,7 @@ import numpy as np
 from sim import outcomes
 from sim.agents import Provider
 from sim.config import SimConfig
-from sim.dynamics import aid, belief, flows, handoffs, paperwork, relations, workforce
+from sim.dynamics import aid, belief, flows, handoffs, history, paperwork, relations, workforce
 from sim.geography import handoff_routes, partner_candidates
 from sim.kinds import BLOCKING, LINKED, N_KINDS, PATHWAYS, PRODUCTIVITY, SOCIAL_CARE
 from sim.partnerships import Partnerships
@@ -27,6 +28,9 @@ from sim.system import ProviderTable, build_system
 
 CULTURE_DIMENSIONS = 4  # clan, adhocracy, market, hierarchy (Competing Values Framework)
 PRIORITY_AREAS = 4  # discharge, urgent care, prevention, mental health
+#: Rounds of balancing expected handoff inflow against intake at set-up: intake and the
+#: flows it attracts settle together within a few (technical).
+BALANCE_ROUNDS = 3
 
 
 @dataclass
@@ -103,8 +107,9 @@ class CollaborationModel(mesa.Model):
         self._init_accounts()
         for index in range(self.n_providers):
             Provider(self, index)
-        self.datacollector = mesa.DataCollector(
-            model_reporters={name: name for name in ("week", *outcomes.COLUMNS)})
+        #: This week's outcomes by name (NaN before the first week is measured).
+        self.outcome_values: dict[str, float] = dict.fromkeys(outcomes.COLUMNS, math.nan)
+        self.datacollector = mesa.DataCollector(model_reporters=outcomes.reporters())
 
     # ------------------------------------------------------------------ set-up
     def _initial_state(self) -> ProviderState:
@@ -120,7 +125,8 @@ class CollaborationModel(mesa.Model):
         # Cultures: each area has its own mean, NHS and social care differ within it,
         # providers scatter around that [M23 culture] (assumption on the structure).
         n_areas = int(t.area.max()) + 1
-        area_mean = rng.uniform(0.3, 0.7, (n_areas, CULTURE_DIMENSIONS))
+        area_mean = rng.uniform(relations.AREA_CULTURE_LOW, relations.AREA_CULTURE_HIGH,
+                                (n_areas, CULTURE_DIMENSIONS))
         sector_shift = rng.normal(0.0, ctx.culture_spread, (n_areas, 2, CULTURE_DIMENSIONS))
         culture = np.clip(area_mean[t.area] + sector_shift[t.area, SOCIAL_CARE[kind].astype(int)]
                           + rng.normal(0.0, ctx.culture_spread, (n, CULTURE_DIMENSIONS)), 0, 1)
@@ -136,12 +142,13 @@ class CollaborationModel(mesa.Model):
             priorities=rng.dirichlet(np.full(PRIORITY_AREAS, ctx.priority_concentration), n),
             enthusiasm=around(lead.enthusiasm, lead.spread),
             realism=around(lead.realism, lead.spread),
-            faith=around(0.5, 0.1),
+            faith=around(belief.NEUTRAL_FAITH, belief.INITIAL_FAITH_SD),
             maturity=np.full(n, cfg.monitoring.initial_maturity),
-            quality=around(0.6, ctx.initial_quality_spread),
+            quality=around(relations.INITIAL_QUALITY_MEAN, ctx.initial_quality_spread),
             base_trust=around(ctx.initial_trust, ctx.trust_spread),
             admin_share=np.zeros(n), pressure=np.full(n, ctx.demand_ratio),
-            overload=np.zeros(n), experience=np.full(n, 0.5), autonomy_loss=np.zeros(n),
+            overload=np.zeros(n), experience=np.full(n, belief.INITIAL_EXPERIENCE),
+            autonomy_loss=np.zeros(n),
             capacity=capacity_full * (1.0 - cfg.workforce.initial_vacancy),
             aid_in=np.zeros(n), aid_out=np.zeros(n),
         )
@@ -156,7 +163,7 @@ class CollaborationModel(mesa.Model):
 
         Expected inflow to each kind in an area is the pathway share of what that area's
         other providers serve, divided among receivers in proportion to capacity; at
-        least 10% of each provider's demand is external.
+        least ``flows.MIN_EXTERNAL_SHARE`` of each provider's demand is external.
         """
         n_areas = int(area.max()) + 1
         served = ratio * capacity_full
@@ -165,7 +172,7 @@ class CollaborationModel(mesa.Model):
         cap_by = np.zeros((n_areas, N_KINDS))
         np.add.at(cap_by, (area, kind), capacity_full)
         inflow = outflow[area, kind] * capacity_full / np.maximum(cap_by[area, kind], 1e-9)
-        return np.maximum(served - inflow, 0.1 * served), inflow
+        return np.maximum(served - inflow, flows.MIN_EXTERNAL_SHARE * served), inflow
 
     def _build_neighbourhoods(self) -> None:
         st, cfg = self.state, self.config
@@ -174,7 +181,7 @@ class CollaborationModel(mesa.Model):
                                      cfg.handoffs.adhoc_neighbours)
         self.pair_distance = handoffs.distance_km(
             st.xy, self.routes.sender[self.routes.pair_group], self.routes.pair_receiver)
-        for _ in range(3):  # a few rounds: intake and the flows it attracts settle together
+        for _ in range(BALANCE_ROUNDS):
             self._balance_flows(full)
         self.route_of = np.full((self.n_providers, N_KINDS), -1, dtype=np.int64)
         self.route_of[self.routes.sender, self.routes.kind] = np.arange(len(self.routes.sender))
@@ -213,7 +220,7 @@ class CollaborationModel(mesa.Model):
         group_flow = served[r.sender] * r.share
         inflow = np.bincount(r.pair_receiver, group_flow[r.pair_group] * weight
                              / total[r.pair_group], minlength=self.n_providers)
-        st.demand_base = np.maximum(served - inflow, 0.1 * served)
+        st.demand_base = np.maximum(served - inflow, flows.MIN_EXTERNAL_SHARE * served)
         margin = np.where(SOCIAL_CARE[st.kind], hc.intake_margin_social_care, hc.intake_margin)
         st.intake_share = margin * inflow / capacity_full
 
@@ -221,10 +228,9 @@ class CollaborationModel(mesa.Model):
         """Running totals for conservation checks and rolling turnover."""
         self.patients_arrived = float(self.state.backlog.sum())
         self.patients_left = 0.0
-        self.leavers_window = np.zeros((52, 2))  # leavers (FTE) by sector, last 52 weeks
-        self.staff_window = np.zeros((52, 2))
-        for name in outcomes.COLUMNS:
-            setattr(self, name, 0.0)
+        # leavers and staff in post (FTE) by sector [NHS, social care], newest week first
+        self.leavers_window = np.zeros((workforce.TURNOVER_WINDOW_WEEKS, 2))
+        self.staff_window = np.zeros((workforce.TURNOVER_WINDOW_WEEKS, 2))
 
     # ------------------------------------------------------------------ the week
     def step(self) -> None:
@@ -266,26 +272,20 @@ class CollaborationModel(mesa.Model):
         # 2. Handoffs along care pathways.
         new = served[self.routes.sender] * self.routes.share
         offered = self.delayed + new
-        # Intake for handoffs shrinks as the receiver's own workload rises.
-        intake = st.intake_share * st.capacity * np.clip(1.25 - 0.25 * st.pressure, 0.25, 1.0)
-        shock = cfg.shock
-        if shock.weeks and shock.start_week <= self.week < shock.start_week + shock.weeks:
-            intake = intake * (1.0 - shock.intake_loss)
+        intake = flows.shocked_intake(flows.intake_capacity(st.intake_share, st.capacity,
+                                                            st.pressure), cfg.shock, self.week)
         res = self._route(offered, intake, senders, receivers, trust_dir, formality_dir, rng)
         waiting = offered - res.transferred
         resolved = waiting * cfg.handoffs.delay_resolution
         self.delayed = waiting - resolved
         st.backlog = st.backlog + res.inbound
         self.patients_arrived += float(arrivals.sum())
-        self.patients_left += float(reneged.sum() + resolved.sum() + served.sum() - new.sum())
+        self.patients_left += flows.episodes_leaving(served, new, reneged, resolved)
         success_group = np.divide(res.transferred, offered, out=np.zeros_like(offered),
                                   where=offered > 0)
-        # Experience: recent share of the provider's own handoffs that went on time.
-        sent = np.bincount(self.routes.sender, offered, minlength=self.n_providers)
-        done = np.bincount(self.routes.sender, res.transferred, minlength=self.n_providers)
-        has_sent = sent > 0
-        st.experience[has_sent] = (0.9 * st.experience[has_sent]
-                                   + 0.1 * done[has_sent] / sent[has_sent])
+        st.experience = belief.update_experience(
+            st.experience, np.bincount(self.routes.sender, offered, minlength=self.n_providers),
+            np.bincount(self.routes.sender, res.transferred, minlength=self.n_providers))
 
         # 4. Workforce.
         st.overload = workforce.overload_memory(st.overload, st.pressure,
@@ -297,10 +297,10 @@ class CollaborationModel(mesa.Model):
         st.staff, leavers, _ = workforce.update_staff(
             st.staff, st.funded, leave,
             np.where(social, wf.fill_rate_social_care, wf.fill_rate_nhs), wf.labour_supply)
-        self.leavers_window = np.roll(self.leavers_window, 1, axis=0)
-        self.staff_window = np.roll(self.staff_window, 1, axis=0)
-        self.leavers_window[0] = [leavers[~social].sum(), leavers[social].sum()]
-        self.staff_window[0] = [st.staff[~social].sum(), st.staff[social].sum()]
+        self.leavers_window = history.push_week(self.leavers_window,
+                                                workforce.by_sector(leavers, social))
+        self.staff_window = history.push_week(self.staff_window,
+                                              workforce.by_sector(st.staff, social))
 
         # 5-7, 9. Improvement, trust and confidence, culture: on partnerships.
         interactions = self._partnership_week(res, lent) if len(ps) else 0.0
@@ -330,8 +330,8 @@ class CollaborationModel(mesa.Model):
         form_partnerships(self, regime)
         self.degree = ps.degree()
 
-        outcomes.record_week(self, new, success_group, reneged, workload,
-                             interactions)
+        self.outcome_values = outcomes.measure_week(
+            self, outcomes.WeekFlows(new, success_group, reneged, workload, interactions))
         self.datacollector.collect(self)
         self.week += 1
 
@@ -342,18 +342,12 @@ class CollaborationModel(mesa.Model):
     def _route(self, offered, intake, senders, receivers, trust_dir, formality_dir, rng):
         """Route handoffs, with each sender seeing receivers' intake as its data allow."""
         st, mon = self.state, self.config.monitoring
-        self.intake_history = np.roll(self.intake_history, 1, axis=0)
-        self.intake_history[0] = intake
+        self.intake_history = history.push_week(self.intake_history, intake)
 
         def observed(sender: np.ndarray, receiver: np.ndarray,
                      told: np.ndarray | float = 0.0) -> np.ndarray:
-            """Intake as seen through the sender's data; partners also tell each other
-            (``told``, 0-1, closes that share of the gap to perfect sight: assumption)."""
-            clarity = 1.0 - (1.0 - st.maturity[sender]) * (1.0 - told)
-            lag = np.rint((1.0 - clarity) * mon.max_lag_weeks).astype(np.int64)
-            seen = self.intake_history[lag, receiver]
-            s = mon.noise * (1.0 - clarity)
-            return seen * np.exp(s * rng.standard_normal(sender.shape) - 0.5 * s * s)
+            return handoffs.observed_intake(self.intake_history, st.maturity, sender,
+                                            receiver, told, mon.max_lag_weeks, mon.noise, rng)
 
         r = self.routes
         obs_adhoc = observed(r.sender[r.pair_group], r.pair_receiver)
@@ -365,11 +359,12 @@ class CollaborationModel(mesa.Model):
         reliance = (1.0 - formality_dir) * trust_dir + formality_dir * confidence_dir
         return handoffs.route_handoffs(
             offered, r.sender, r.pair_group, r.pair_receiver, edge_group, receivers, reliance,
-            formality_dir, obs_adhoc, observed(senders, receivers, 0.5 * trust_dir), intake,
+            formality_dir, obs_adhoc,
+            observed(senders, receivers, handoffs.TOLD_PER_TRUST * trust_dir), intake,
             handoffs.similarity(st.culture, r.sender[r.pair_group], r.pair_receiver),
             self.pair_distance, np.tile(self.edge_similarity, 2),
             np.tile(self.edge_distance, 2), st.faith, st.quality, st.maturity,
-            self.config.handoffs)
+            relations.INITIAL_QUALITY_MEAN, mon.initial_maturity, self.config.handoffs)
 
     def _partnership_week(self, res: handoffs.HandoffResult, lent: np.ndarray) -> float:
         """Improvement, trust, confidence and culture on every partnership; returns interactions."""

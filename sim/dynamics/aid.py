@@ -7,15 +7,17 @@ import numpy as np
 from sim.config import AidConfig
 from sim.kinds import SOCIAL_CARE
 
+#: Share of lent staff time useful to the borrower: the same kind of provider, the same
+#: sector (both NHS or both social care), across the health/social care boundary
+#: (assumption: skills transfer less the further apart the work).
+SKILL_MATCH_SAME_KIND, SKILL_MATCH_SAME_SECTOR, SKILL_MATCH_ACROSS = 1.0, 0.6, 0.3
+
 
 def skill_match(kind_from: np.ndarray, kind_to: np.ndarray) -> np.ndarray:
-    """Share of lent staff time that is useful to the borrower (assumption).
-
-    Same kind of provider 1; both NHS or both social care 0.6; across the
-    health/social care boundary 0.3.
-    """
+    """Share of lent staff time that is useful to the borrower (the ``SKILL_MATCH_*``)."""
     same_sector = SOCIAL_CARE[kind_from] == SOCIAL_CARE[kind_to]
-    return np.where(kind_from == kind_to, 1.0, np.where(same_sector, 0.6, 0.3))
+    return np.where(kind_from == kind_to, SKILL_MATCH_SAME_KIND,
+                    np.where(same_sector, SKILL_MATCH_SAME_SECTOR, SKILL_MATCH_ACROSS))
 
 
 def mutual_aid(lender: np.ndarray, borrower: np.ndarray, trust_lender: np.ndarray,

@@ -6,6 +6,18 @@ import numpy as np
 
 from sim.config import FaithConfig
 
+#: Staff faith at which staff neither push collaboration on nor hold it back, 0-1: the
+#: midpoint of the scale. Faith above it makes handoffs more likely to succeed, staff
+#: stay longer and trust grow faster; below it the reverse (assumption: symmetric).
+NEUTRAL_FAITH = 0.5
+#: Staff start neutral, scattered by this sd (0-1 scale) between providers (assumption).
+INITIAL_FAITH_SD = 0.1
+#: Share of the gap to this week's on-time share of its handoffs that a provider's
+#: experience closes each week: a memory of about ten weeks (assumption).
+EXPERIENCE_MEMORY = 0.1
+#: Experience before any handoff: no evidence either way, 0-1 (assumption).
+INITIAL_EXPERIENCE = 0.5
+
 
 def faith_target(enthusiasm: np.ndarray, realism: np.ndarray, experience: np.ndarray,
                  overload: np.ndarray, admin: np.ndarray, autonomy_loss: np.ndarray,
@@ -35,3 +47,22 @@ def faith_target(enthusiasm: np.ndarray, realism: np.ndarray, experience: np.nda
 def update_faith(faith: np.ndarray, target: np.ndarray, rate: float) -> np.ndarray:
     """Faith moves a share ``rate`` of the way to its target each week."""
     return faith + rate * (target - faith)
+
+
+def update_experience(experience: np.ndarray, due: np.ndarray, done: np.ndarray
+                      ) -> np.ndarray:
+    """Experience moves ``EXPERIENCE_MEMORY`` of the way to this week's on-time share.
+
+    Args:
+        experience: recent share of each provider's handoffs completed on time, 0-1 (N).
+        due: episodes each provider had due for a handoff this week (N).
+        done: of which handed over this week (N).
+
+    Returns:
+        The new experience; unchanged for a provider with nothing due.
+    """
+    new = experience.copy()
+    has = due > 0
+    new[has] = ((1.0 - EXPERIENCE_MEMORY) * experience[has]
+                + EXPERIENCE_MEMORY * done[has] / due[has])
+    return new

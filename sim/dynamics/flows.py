@@ -4,6 +4,21 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.config import ShockConfig
+
+#: Pressure (workload / capacity) is recorded at most this high: beyond ten times its
+#: capacity a provider's pressure says nothing more (technical cap; assumption).
+MAX_PRESSURE = 10.0
+#: Share of intake margin a receiver closes per unit of its own pressure above 1: the full
+#: margin up to pressure 1, shrinking to ``INTAKE_FLOOR`` at pressure 4 (assumption:
+#: stretched providers accept fewer transfers, but never none).
+INTAKE_SLOPE = 0.25
+#: Share of its intake margin a receiver keeps open however stretched (assumption).
+INTAKE_FLOOR = 0.25
+#: At least this share of each provider's expected workload is external demand, however
+#: many handoffs it expects (assumption: every provider has patients of its own).
+MIN_EXTERNAL_SHARE = 0.1
+
 
 def weekly_demand(base: np.ndarray, week: int, seasonality: float, growth: float,
                   rng: np.random.Generator) -> np.ndarray:
@@ -44,4 +59,39 @@ def serve(backlog: np.ndarray, cap: np.ndarray, renege_rate: float
     waiting = backlog - served
     reneged = waiting * renege_rate
     pressure = backlog / np.maximum(cap, 1e-9)
-    return served, reneged, waiting - reneged, np.minimum(pressure, 10.0)
+    return served, reneged, waiting - reneged, np.minimum(pressure, MAX_PRESSURE)
+
+
+def intake_capacity(intake_share: np.ndarray, cap: np.ndarray, pressure: np.ndarray
+                    ) -> np.ndarray:
+    """Episodes a receiver accepts from other providers this week.
+
+    Its share of capacity open to handoffs, shrinking as its own workload rises:
+    factor ``clip(1 + s (1 - pressure), INTAKE_FLOOR, 1)`` with ``s = INTAKE_SLOPE``.
+
+    Args:
+        intake_share: share of capacity open to handoffs (N).
+        cap: this week's capacity, episodes/week (N).
+        pressure: this week's workload / capacity (N).
+    """
+    shrink = np.clip((1.0 + INTAKE_SLOPE) - INTAKE_SLOPE * pressure, INTAKE_FLOOR, 1.0)
+    return intake_share * cap * shrink
+
+
+def shocked_intake(intake: np.ndarray, shock: ShockConfig, week: int) -> np.ndarray:
+    """Intake during a scenario's shock (weeks ``start_week`` to ``start_week + weeks - 1``
+    counted from the switch): ``intake_loss`` of it is lost; otherwise unchanged."""
+    if shock.weeks and shock.start_week <= week < shock.start_week + shock.weeks:
+        return intake * (1.0 - shock.intake_loss)
+    return intake
+
+
+def episodes_leaving(served: np.ndarray, handed_on: np.ndarray, reneged: np.ndarray,
+                     resolved: np.ndarray) -> float:
+    """Episodes that left the system this week (for the patient ledger).
+
+    Served episodes leave unless they need a handoff (``handed_on``, which stay as
+    offered handoffs); episodes that left a backlog unserved and waits for a handoff that
+    ended another way (e.g. discharged home) leave too.
+    """
+    return float(reneged.sum() + resolved.sum() + served.sum() - handed_on.sum())

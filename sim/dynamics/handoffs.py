@@ -19,6 +19,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.config import HandoffConfig
+from sim.dynamics.belief import NEUTRAL_FAITH
+
+#: Culture similarity at which culture neither helps nor hinders a handoff: the midpoint
+#: of the 0-1 scale (assumption).
+NEUTRAL_SIMILARITY = 0.5
+#: Share of the gap to perfect sight of a partner's intake that the partners' telling each
+#: other closes, per unit of the sender's trust in the receiver: a fully trusted partner
+#: halves the lag and noise of what the sender's data show (assumption).
+TOLD_PER_TRUST = 0.5
+#: Floor on observed intake in routing weights (episodes): a receiver that looks full is
+#: still tried now and then, so that routing never divides by zero (technical).
+MIN_OBSERVED_INTAKE = 1e-6
 
 
 @dataclass(frozen=True)
@@ -67,6 +79,30 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
+def observed_intake(history: np.ndarray, maturity: np.ndarray, sender: np.ndarray,
+                    receiver: np.ndarray, told: np.ndarray | float, max_lag_weeks: int,
+                    noise: float, rng: np.random.Generator) -> np.ndarray:
+    """Receivers' intake as each sender's data show it: late and noisy [M23, HF17].
+
+    Clarity ``c = 1 - (1 - maturity_sender) (1 - told)``; the sender sees the intake of
+    ``round((1 - c) max_lag_weeks)`` weeks ago, times log-normal noise of sd
+    ``noise (1 - c)`` with mean 1.
+
+    Args:
+        history: (max_lag_weeks + 1, N) intake of recent weeks (episodes), newest first.
+        maturity: (N,) data maturity, 0-1.
+        sender, receiver: (k,) provider indices of each observation.
+        told: (k,) or scalar, 0-1: share of the gap to perfect sight closed by what the
+            receiver tells the sender (partners: ``TOLD_PER_TRUST`` x trust; others 0).
+        max_lag_weeks: lag at zero clarity (weeks); noise: sd at zero clarity.
+    """
+    clarity = 1.0 - (1.0 - maturity[sender]) * (1.0 - told)
+    lag = np.rint((1.0 - clarity) * max_lag_weeks).astype(np.int64)
+    seen = history[lag, receiver]
+    s = noise * (1.0 - clarity)
+    return seen * np.exp(s * rng.standard_normal(sender.shape) - 0.5 * s * s)
+
+
 def route_handoffs(
     offered: np.ndarray,
     route_sender: np.ndarray,
@@ -86,6 +122,8 @@ def route_handoffs(
     faith: np.ndarray,
     quality: np.ndarray,
     maturity: np.ndarray,
+    quality_centre: float,
+    maturity_centre: float,
     p: HandoffConfig,
 ) -> HandoffResult:
     """Route ``offered`` episodes of each group to receivers and hand over what succeeds.
@@ -112,6 +150,11 @@ def route_handoffs(
             spread by partnerships makes handoffs work [M23 sharing best practice].
         maturity: (N,) data maturity, 0-1: shared records and known requirements make
             fewer handoffs fall through [M23 monitoring and data; assumption].
+        quality_centre, maturity_centre: the levels of the two sides' mean quality and
+            maturity at which they neither help nor hinder: the initial levels, so that
+            ``adhoc_base`` and ``partner_base`` are the log-odds of the starting state
+            and quality and maturity shift success only as they move. Faith is centred
+            on ``NEUTRAL_FAITH``, culture similarity on ``NEUTRAL_SIMILARITY``.
     """
     n_groups, n_providers = len(offered), len(intake)
     on_path = edge_group >= 0
@@ -121,25 +164,27 @@ def route_handoffs(
     senders = route_sender[pair_group]
     e_sender = route_sender[eg]
     p_adhoc = _sigmoid(
-        p.adhoc_base + p.culture_weight * (similarity_adhoc - 0.5)
-        + p.faith_weight * (0.5 * (faith[senders] + faith[rcv]) - 0.5)
-        + p.quality_weight * (0.5 * (quality[senders] + quality[rcv]) - 0.6)
-        + p.data_weight * (0.5 * (maturity[senders] + maturity[rcv]) - 0.3)
+        p.adhoc_base + p.culture_weight * (similarity_adhoc - NEUTRAL_SIMILARITY)
+        + p.faith_weight * (0.5 * (faith[senders] + faith[rcv]) - NEUTRAL_FAITH)
+        + p.quality_weight * (0.5 * (quality[senders] + quality[rcv]) - quality_centre)
+        + p.data_weight * (0.5 * (maturity[senders] + maturity[rcv]) - maturity_centre)
         - distance_adhoc / p.distance_scale_km)
     p_edge = _sigmoid(
         p.partner_base + p.reliance_weight * reliance
         + p.formality_weight * formality * (1.0 - reliance)
-        + p.culture_weight * (similarity_edge - 0.5)
-        + p.faith_weight * (0.5 * (faith[e_sender] + faith[edge_receiver]) - 0.5)
-        + p.quality_weight * (0.5 * (quality[e_sender] + quality[edge_receiver]) - 0.6)
-        + p.data_weight * (0.5 * (maturity[e_sender] + maturity[edge_receiver]) - 0.3)
+        + p.culture_weight * (similarity_edge - NEUTRAL_SIMILARITY)
+        + p.faith_weight * (0.5 * (faith[e_sender] + faith[edge_receiver]) - NEUTRAL_FAITH)
+        + p.quality_weight * (0.5 * (quality[e_sender] + quality[edge_receiver])
+                              - quality_centre)
+        + p.data_weight * (0.5 * (maturity[e_sender] + maturity[edge_receiver])
+                           - maturity_centre)
         - distance_edge / p.distance_scale_km)
 
     # Senders send where they expect handoffs to succeed: observed intake times the
     # chance of success (a partner may also get an explicit preference).
-    w_adhoc = np.maximum(observed_intake_adhoc, 1e-6) * p_adhoc
-    w_edge = np.where(on_path, p.partner_preference * np.maximum(observed_intake_edge, 1e-6)
-                      * p_edge, 0.0)
+    w_adhoc = np.maximum(observed_intake_adhoc, MIN_OBSERVED_INTAKE) * p_adhoc
+    w_edge = np.where(on_path, p.partner_preference
+                      * np.maximum(observed_intake_edge, MIN_OBSERVED_INTAKE) * p_edge, 0.0)
     total_w = (np.bincount(pair_group, w_adhoc, minlength=n_groups)
                + np.bincount(eg, w_edge, minlength=n_groups))
     scale = np.divide(offered, total_w, out=np.zeros(n_groups), where=total_w > 0)

@@ -6,6 +6,13 @@ import numpy as np
 
 from sim.config import PaperworkConfig
 
+#: Size (funded FTE) of the provider whose management span is 1: a care home
+#: (assumption).
+SPAN_REFERENCE_FTE = 30.0
+#: Elasticity of management span with size: management layers grow less than in
+#: proportion to staff (assumption).
+SPAN_EXPONENT = 0.75
+
 
 def partnership_cost(formality: np.ndarray, similarity: np.ndarray, reporting_fte: float,
                      p: PaperworkConfig) -> np.ndarray:
@@ -36,12 +43,13 @@ def admin_share(a: np.ndarray, b: np.ndarray, cost: np.ndarray, staff: np.ndarra
     return np.minimum(share, p.max_share), degree
 
 
-def management_span(funded: np.ndarray, reference_fte: float = 30.0) -> np.ndarray:
-    """How many partners a provider can manage relative to a small one, (size / 30 FTE)^0.75.
+def management_span(funded: np.ndarray) -> np.ndarray:
+    """How many partners a provider can manage relative to a small one,
+    max(size / ``SPAN_REFERENCE_FTE``, 1) ^ ``SPAN_EXPONENT``.
 
     Assumption: a large organisation has management layers that take on more
     partners, less than in proportion to its size (a trust of 5,000 FTE can keep
     about 46 times as many as a 30-FTE care home before coordination overwhelms
     it; a PCN of 70 FTE about twice as many); never below 1.
     """
-    return np.maximum(funded / reference_fte, 1.0) ** 0.75
+    return np.maximum(funded / SPAN_REFERENCE_FTE, 1.0) ** SPAN_EXPONENT

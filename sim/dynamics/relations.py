@@ -5,7 +5,22 @@ from __future__ import annotations
 import numpy as np
 
 from sim.config import CultureConfig, ImprovementConfig, TrustConfig
+from sim.dynamics.belief import NEUTRAL_FAITH
 from sim.dynamics.handoffs import rowsum
+
+#: Mean quality of practice at the start, 0-1 (its spread is
+#: ``context.initial_quality_spread``): room to improve, less than excellent
+#: (assumption). Handoff success is centred on it.
+INITIAL_QUALITY_MEAN = 0.6
+#: Range of each area's mean culture on every dimension, 0-1 (uniform draw): areas
+#: differ, none sits at an extreme (assumption).
+AREA_CULTURE_LOW, AREA_CULTURE_HIGH = 0.3, 0.7
+#: Confidence learns this share of its full-maturity rate with no data at all (assumption:
+#: even without data, working together shows something).
+CONFIDENCE_RATE_FLOOR = 0.2
+#: Improvement speed factor at zero data maturity, ``MATURITY_PROGRESS_BASE + maturity``
+#: (assumption: data show where to improve, from half speed at none to 1.5x at full).
+MATURITY_PROGRESS_BASE = 0.5
 
 
 def conflicts(failure: np.ndarray, culture_distance: np.ndarray, interacted: np.ndarray,
@@ -29,7 +44,7 @@ def update_trust(trust: np.ndarray, good: np.ndarray, conflict: np.ndarray,
     """New trust (E, 2) after a week's experience.
 
     Gains are small, proportional to the gap to full trust and to both sides' staff
-    engagement (faith; 0.5 is neutral) [M23 trust: engagement makes staff willing to
+    engagement (faith; ``NEUTRAL_FAITH`` is neutral) [M23 trust: engagement makes staff willing to
     invest; FJ01: imposed arrangements crowd it out]; a conflict costs a
     large share of trust at once [S93], less where a contract clarifies roles;
     without interaction trust decays towards the holder's baseline [VH03], and
@@ -42,7 +57,7 @@ def update_trust(trust: np.ndarray, good: np.ndarray, conflict: np.ndarray,
         formality: (E,) contract formality, 0-1; baseline: (E, 2) holders' generalised trust.
         engagement: (E,) mean staff faith of the two partners, 0-1.
     """
-    gained = trust + p.gain * good * (2.0 * engagement[:, None]) * (1.0 - trust)
+    gained = trust + p.gain * good * (engagement[:, None] / NEUTRAL_FAITH) * (1.0 - trust)
     damage = p.loss * (1.0 - p.contract_softening * formality)
     after = np.where(conflict[:, None], gained * (1.0 - damage[:, None]), gained)
     idle = ~interacted[:, None]
@@ -64,7 +79,7 @@ def update_confidence(confidence: np.ndarray, observed: np.ndarray, seen: np.nda
         noise: observation sd at zero maturity; rate: learning rate at full maturity.
     """
     signal = observed + rng.normal(0.0, 1.0, len(observed)) * noise * (1.0 - maturity)
-    step = rate * (0.2 + 0.8 * maturity)
+    step = rate * (CONFIDENCE_RATE_FLOOR + (1.0 - CONFIDENCE_RATE_FLOOR) * maturity)
     new = confidence + np.where(seen, step * (np.clip(signal, 0.0, 1.0) - confidence), 0.0)
     return np.clip(new, 0.0, 1.0)
 
@@ -92,12 +107,12 @@ def improvement(progress: np.ndarray, align: np.ndarray, goals: np.ndarray,
 
     Progress per week is faster with aligned priorities and agreed milestones
     [M23 ambition], with trust and faith, with the partners' data maturity (data
-    show where to improve [M23 monitoring; HF17]: x(0.5 + maturity), assumption),
+    show where to improve [M23 monitoring; HF17]: x(``MATURITY_PROGRESS_BASE`` + maturity)),
     and slower with complexity (0-1).
     """
     goals_factor = np.where(goals, 1.0, p.no_goals_factor)
     rate = p.progress_rate * align * goals_factor * mean_trust * mean_faith \
-        * (0.5 + maturity) * np.clip(1.0 - complexity, 0.0, 1.0)
+        * (MATURITY_PROGRESS_BASE + maturity) * np.clip(1.0 - complexity, 0.0, 1.0)
     total = progress + rate
     milestones = np.floor(total)
     return total - milestones, milestones

@@ -5,6 +5,16 @@ from __future__ import annotations
 import numpy as np
 
 from sim.config import WorkforceConfig
+from sim.dynamics.belief import NEUTRAL_FAITH
+
+WEEKS_PER_YEAR = 52.0
+#: Weeks of leavers and staff that annual turnover counts (one year, as published
+#: turnover rates do [CAL]).
+TURNOVER_WINDOW_WEEKS = 52
+#: Bounds of the factor by which faith scales leaving, ``1 - faith_sensitivity (faith -
+#: NEUTRAL_FAITH)`` (assumption: faith never stops staff leaving altogether, and lost
+#: faith at most doubles it).
+LOYALTY_MIN, LOYALTY_MAX = 0.1, 2.0
 
 
 def overload_memory(previous: np.ndarray, pressure: np.ndarray, weeks: float) -> np.ndarray:
@@ -24,11 +34,12 @@ def leave_rate(base_annual: np.ndarray, overload: np.ndarray, faith: np.ndarray,
     Args:
         base_annual: leavers per FTE per year at no overload and neutral faith (N).
         overload: remembered overload (N, >= 0).
-        faith: staff faith in collaboration, 0-1 (N); 0.5 is neutral.
+        faith: staff faith in collaboration, 0-1 (N); ``NEUTRAL_FAITH`` is neutral.
     """
     stress = 1.0 + p.overload_sensitivity * overload
-    loyalty = np.clip(1.0 - p.faith_sensitivity * (faith - 0.5), 0.1, 2.0)
-    return np.minimum(base_annual / 52.0 * stress * loyalty, 1.0)
+    loyalty = np.clip(1.0 - p.faith_sensitivity * (faith - NEUTRAL_FAITH), LOYALTY_MIN,
+                      LOYALTY_MAX)
+    return np.minimum(base_annual / WEEKS_PER_YEAR * stress * loyalty, 1.0)
 
 
 def update_staff(staff: np.ndarray, funded: np.ndarray, leave: np.ndarray,
@@ -39,3 +50,26 @@ def update_staff(staff: np.ndarray, funded: np.ndarray, leave: np.ndarray,
     vacant = np.maximum(funded - staff + leavers, 0.0)
     recruits = vacant * np.minimum(fill_rate * labour_supply, 1.0)
     return np.minimum(staff - leavers + recruits, funded), leavers, recruits
+
+
+def by_sector(values: np.ndarray, social: np.ndarray) -> list[float]:
+    """Sums of a per-provider quantity over [NHS, adult social care] providers."""
+    return [values[~social].sum(), values[social].sum()]
+
+
+def annual_turnover(leavers: np.ndarray, staff: np.ndarray, weeks_run: int) -> np.ndarray:
+    """Leavers per FTE per year, by sector, over the recent weeks recorded.
+
+    Args:
+        leavers: (TURNOVER_WINDOW_WEEKS, 2) leavers (FTE) by sector, newest week first.
+        staff: (TURNOVER_WINDOW_WEEKS, 2) staff in post (FTE) by sector, the same weeks.
+        weeks_run: weeks simulated so far (the window is full after a year).
+
+    Returns:
+        [NHS, social care] annual turnover; NaN for a sector with no staff.
+    """
+    weeks = min(weeks_run, len(leavers))
+    left = leavers[:weeks].sum(axis=0)
+    mean_staff = staff[:weeks].mean(axis=0)
+    return np.divide(left * WEEKS_PER_YEAR / max(weeks, 1), mean_staff,
+                     out=np.full(2, np.nan), where=mean_staff > 0)

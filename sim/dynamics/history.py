@@ -1,0 +1,17 @@
+"""Rolling weekly histories: a fixed number of recent weeks, the newest in row 0."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def push_week(history: np.ndarray, row: np.ndarray | list[float]) -> np.ndarray:
+    """A new history with ``row`` as the newest week (row 0) and the oldest week dropped.
+
+    Args:
+        history: (weeks, ...) values of recent weeks, newest first.
+        row: this week's values, shaped like ``history[0]``.
+    """
+    new = np.roll(history, 1, axis=0)
+    new[0] = row
+    return new
