@@ -26,7 +26,7 @@ import markdown
 import solara
 import solara.widgets
 from mesa.visualization import SolaraViz
-from mesa.visualization.utils import update_counter
+from mesa.visualization.utils import force_update, update_counter
 
 from sim.app import charts, controls, info
 from sim.app.presets import PRESETS, Preset
@@ -107,6 +107,8 @@ def SettingsPanel(model: solara.Reactive[ClassroomModel], session: Session,
         when = "now" if applied else "on Reset"
         message.value = f"{control.label} = {value}: applies {when}."
         revision.value += 1
+        if applied:
+            force_update()  # redraw what shows the running model (e.g. the coming regime)
 
     pending = pending_changes(model.value, session)
     with solara.Card("Settings"):
@@ -182,8 +184,7 @@ def Page():
 
     # SolaraViz: app bar, play/step/reset and speed in the sidebar, redraw after each step;
     # on Reset it rebuilds ClassroomModel(session=session) from the current settings
-    SolaraViz(model, components=[], model_params={"session": session}, name=TITLE,
-              play_interval=50)
+    SolaraViz(model, components=[], model_params={"session": session}, name=TITLE)
     # Fixed-size panels in wrapping rows: side by side on a projector, stacked on a laptop.
     wrap = {"flex-wrap": "wrap", "align-items": "flex-start"}
     with solara.Row(style=wrap, gap="24px"):
