@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import math
 
-import numpy as np
 import pytest
 
 import sim
@@ -190,7 +189,8 @@ def running() -> ClassroomModel:
 def test_the_map_draws_every_provider_and_partnership_with_its_trust(running):
     template = charts.map_template(running, show_adhoc=True)
     spec = charts.map_spec(running, template)
-    data = spec["datasets"]
+    data = {name: json.loads(text) for name, text in spec["datasets"].items()
+            if isinstance(text, str)}
     assert len(data["providers"]) == running.n_providers
     assert len(data["partnerships"]) == len(running.partnerships) > 0
     assert all(0.0 <= row["trust"] <= 1.0 for row in data["partnerships"])
@@ -218,7 +218,7 @@ def test_the_plots_send_undefined_weeks_as_gaps_and_mark_the_switch(running):
     running.datacollector.model_vars["mean_trust"][3] = math.nan  # an undefined week
     spec = charts.outcome_spec(running, charts.outcome_template(running))
     text = json.dumps(spec, allow_nan=False)  # NaN would not be valid JSON
-    weekly = spec["datasets"]["weekly"]
+    weekly = json.loads(spec["datasets"]["weekly"])
     assert len(weekly) == 30 and weekly[0]["week"] == -20 and weekly[3]["mean_trust"] is None
     assert set(charts.PLOTTED) <= set(weekly[0])
     assert '"week": 0' in text  # the switch marker's datum
@@ -226,21 +226,21 @@ def test_the_plots_send_undefined_weeks_as_gaps_and_mark_the_switch(running):
     assert spec["concat"][0]["title"]["text"] == "Care coordination (share 0-1)"
 
 
-def test_a_week_with_its_redraw_takes_well_under_100_ms(running):
-    """The responsiveness bar, loosely (benchmarks/app_step.py measures it properly)."""
-    import time
+def test_the_app_benchmark_measures_each_part_of_a_week():
+    """No timing bar here (the benchmark reports it); only that each part is measured."""
+    import sys
+    from pathlib import Path
 
-    model = ClassroomModel(Session())
-    map_t, plot_t = charts.map_template(model), charts.outcome_template(model)
-    model.run(110)
-    times = []
-    for _ in range(10):
-        start = time.perf_counter()
-        model.step()
-        json.dumps(charts.map_spec(model, map_t))
-        json.dumps(charts.outcome_spec(model, plot_t))
-        times.append(time.perf_counter() - start)
-    assert np.median(times) < 0.1
+    root = str(Path(__file__).resolve().parents[1])
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    from benchmarks.app_step import measure, report
+
+    result = measure("teaching", weeks=3, start=2)
+    assert set(result["parts"]) == {"step", "map", "plots", "json", "total"}
+    assert all(t["median_ms"] > 0 for t in result["parts"].values())
+    assert result["page"]["total"]["median_ms"] >= result["parts"]["step"]["median_ms"] * 0.5
+    assert "Solara re-render" in report(result)
 
 
 # --------------------------------------------------------------------------- info

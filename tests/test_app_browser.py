@@ -92,6 +92,8 @@ def shots(tmp_path):
 
     def shot(page, name: str) -> Path:
         path = folder / f"{name}.png"
+        if page.locator(".phase").count():  # show the map, where clicks may have scrolled
+            page.locator(".phase").scroll_into_view_if_needed()
         page.screenshot(path=str(path))
         saved.append(path)
         return path

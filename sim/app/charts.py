@@ -2,10 +2,10 @@
 
 Altair builds and validates each chart once per model (:func:`map_template`,
 :func:`outcome_template`), with its data as named datasets; every week only the
-datasets are refilled from the model's arrays (:func:`map_spec`,
-:func:`outcome_spec`). Building and validating an Altair chart takes a few hundred
-milliseconds, refilling its data well under one, which is what keeps a week of the
-teaching system, redraw included, far below 100 ms (``benchmarks/app_step.py``).
+datasets are refilled from the model's arrays (:func:`map_spec`, :func:`outcome_spec`),
+each as one JSON text. Building and validating an Altair chart takes a few hundred
+milliseconds, refilling its data a few, which is what keeps a week of the teaching
+system, redraw included, well below 100 ms (``benchmarks/app_step.py``).
 
 Units: positions in km, staff in FTE, trust and formality 0-1, workload as workload /
 capacity; the plots take each outcome's unit and meaning from the registry
@@ -15,6 +15,7 @@ exists) is sent as null, which Vega-Lite draws as a gap in the line.
 
 from __future__ import annotations
 
+import json
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +44,17 @@ CONTRACTS: tuple[str, ...] = ("informal", "contract", "mandated")
 DASHES: tuple[list[int], ...] = ([4, 3], [1, 0], [8, 2, 2, 2])
 
 Spec = dict[str, Any]
+
+
+def _named(name: str) -> alt.NamedData:
+    """A dataset refilled every week, sent as one JSON text rather than a list of dicts:
+    Solara walks every value of a widget's arguments on each render, so thousands of
+    small dicts cost tens of milliseconds a week where one string costs nothing."""
+    return alt.NamedData(name, format=alt.JsonDataFormat(type="json"))
+
+
+def _json(records: list[dict[str, Any]]) -> str:
+    return json.dumps(records, separators=(",", ":"), allow_nan=False)
 
 
 # --------------------------------------------------------------------------- data
@@ -177,11 +189,11 @@ def map_template(model: CollaborationModel, show_adhoc: bool = False, width: int
                         zero=False, nice=False)
     layers = []
     if show_adhoc:
-        layers.append(alt.Chart(alt.NamedData("adhoc")).mark_rule(
+        layers.append(alt.Chart(_named("adhoc")).mark_rule(
             color="#8a8a8a", opacity=0.5, strokeWidth=0.8).encode(
             x=alt.X("x:Q", scale=x_scale), y=alt.Y("y:Q", scale=y_scale),
             x2="x2:Q", y2="y2:Q"))
-    layers.append(alt.Chart(alt.NamedData("partnerships")).mark_rule(
+    layers.append(alt.Chart(_named("partnerships")).mark_rule(
         strokeWidth=2.4, opacity=0.85).encode(
         x=alt.X("x:Q", scale=x_scale, title="km east"),
         y=alt.Y("y:Q", scale=y_scale, title="km north"),
@@ -194,7 +206,7 @@ def map_template(model: CollaborationModel, show_adhoc: bool = False, width: int
         tooltip=[alt.Tooltip("between:N", title="partners"),
                  alt.Tooltip("trust:Q", title="trust (0-1)"),
                  alt.Tooltip("contract:N"), alt.Tooltip("formality:Q", title="formality")]))
-    layers.append(alt.Chart(alt.NamedData("providers")).mark_circle(
+    layers.append(alt.Chart(_named("providers")).mark_circle(
         opacity=0.9, stroke="white", strokeWidth=0.8).encode(
         x=alt.X("x_km:Q", scale=x_scale), y=alt.Y("y_km:Q", scale=y_scale),
         color=alt.Color("kind:N", title="provider",
@@ -216,10 +228,10 @@ def map_template(model: CollaborationModel, show_adhoc: bool = False, width: int
 def map_spec(model: CollaborationModel, template: Spec) -> Spec:
     """The map of this week: ``template`` (from :func:`map_template`) with today's data."""
     shown = sample_providers(model)
-    datasets = {"providers": provider_records(model, shown),
-                "partnerships": partnership_records(model, shown)}
+    datasets = {"providers": _json(provider_records(model, shown)),
+                "partnerships": _json(partnership_records(model, shown))}
     if any(layer.get("data", {}).get("name") == "adhoc" for layer in template["layer"]):
-        datasets["adhoc"] = adhoc_records(model, shown)
+        datasets["adhoc"] = _json(adhoc_records(model, shown))
     return {**template, "title": map_title(model, shown),
             "datasets": {**template.get("datasets", {}), **datasets}}
 
@@ -247,8 +259,8 @@ def outcome_template(model: CollaborationModel, names: tuple[str, ...] = PLOTTED
     switch = alt.InlineData(values=[{"week": 0, "label": "regime switch"}])
     panels = []
     for name in names:
-        line = alt.Chart(alt.NamedData("weekly")).mark_line(
-            strokeWidth=2, color="#1f5fa8").encode(
+        line = alt.Chart(_named("weekly")).mark_line(
+            strokeWidth=2, color="#1f5fa8", clip=True).encode(
             x=alt.X("week:Q", scale=x_scale, title="week (0 = regime switch)"),
             y=alt.Y(f"{name}:Q", title=None, scale=alt.Scale(zero=False)),
             tooltip=[alt.Tooltip("week:Q"), alt.Tooltip(f"{name}:Q", format=".3g")])
@@ -265,7 +277,7 @@ def outcome_spec(model: CollaborationModel, template: Spec,
                  names: tuple[str, ...] = PLOTTED) -> Spec:
     """The plots of this week: ``template`` (:func:`outcome_template`) with the weeks so far."""
     return {**template, "datasets": {**template.get("datasets", {}),
-                                     "weekly": weekly_records(model, names)}}
+                                     "weekly": _json(weekly_records(model, names))}}
 
 
 def _wrap(text: str, width: int) -> list[str]:
