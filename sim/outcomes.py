@@ -104,41 +104,53 @@ def _vacancy(staff: np.ndarray, funded: np.ndarray, mask: np.ndarray) -> float:
     return 1.0 - _ratio(staff[mask].sum(), funded[mask].sum())
 
 
-def _kind_parts(model: CollaborationModel, flows: WeekFlows
-                ) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
+def _by_kind(kind: np.ndarray, rows: list[np.ndarray]) -> np.ndarray:
+    """Sums of each row of ``rows`` over items of each kind: a (len(rows), kinds) array.
+
+    One ``np.bincount`` for all rows (kind + kinds x row number), which costs a fraction
+    of one call per row on arrays of a few hundred items.
+    """
+    m = len(rows)
+    index = (kind[None, :] + N_KINDS * np.arange(m)[:, None]).ravel()
+    return np.bincount(index, np.concatenate(rows), minlength=N_KINDS * m).reshape(m, N_KINDS)
+
+
+def _kind_parts(model: CollaborationModel, flows: WeekFlows) -> tuple[np.ndarray, np.ndarray]:
     """Per kind of provider, numerator and denominator of every by-kind outcome.
 
-    A kind's value is numerator / denominator (NaN where the denominator is 0); the
-    system's value is the ratio of the totals, so that both come from one sum per kind.
-    A denominator of None marks a count (the value is the numerator itself).
-    O(providers + route groups + partnerships): grouped sums with ``np.bincount``.
+    Returns two (len(BY_KIND), kinds) arrays. A kind's value is numerator / denominator
+    (NaN where the denominator is 0); the system's value is the ratio of the totals, so
+    that both come from one sum per kind. A denominator of NaN marks a count (the value
+    is the numerator itself).
+    O(providers + route groups + partnerships): three grouped sums (``np.bincount``).
     """
     st, ps, r = model.state, model.partnerships, model.routes
     kind = st.kind
-
-    def by(values: np.ndarray | None = None, where: np.ndarray = kind) -> np.ndarray:
-        return np.bincount(where, values, minlength=N_KINDS).astype(np.float64)
-
-    sender_kind = kind[r.sender]
-    to_acute = np.where(r.kind == Kind.ACUTE, flows.new, 0.0)
-    count = by()
-    trust_held = by(ps.trust[:, 0], kind[ps.a]) + by(ps.trust[:, 1], kind[ps.b])
-    ends = by(None, kind[ps.a]) + by(None, kind[ps.b])
-    parts: dict[str, tuple[np.ndarray, np.ndarray | None]] = {
-        "care_coordination": (by(flows.new * flows.success, sender_kind),
-                              by(flows.new, sender_kind)),
-        "delayed_handoffs": (by(model.delayed, sender_kind), None),
-        "vacancy_rate": (by(st.funded - st.staff), by(st.funded)),
-        "unmet_demand": (by(flows.reneged), by(flows.workload)),
-        "mean_trust": (trust_held, ends),
-        "mean_belief": (by(st.faith), count),
-        "admin_burden": (by(st.admin_share * st.staff), by(st.staff)),
-        "mean_belief_staff": (by(st.faith * st.staff), by(st.staff)),
-        "partners_per_provider": (ends, count),
-        "emergency_admissions": (by(to_acute, sender_kind), None),
+    (vacant, funded, reneged, workload, faith, count, admin, staff, faith_staff,
+     partners) = _by_kind(kind, [st.funded - st.staff, st.funded, flows.reneged,
+                                 flows.workload, st.faith, np.ones(len(kind)),
+                                 st.admin_share * st.staff, st.staff, st.faith * st.staff,
+                                 model.degree.astype(np.float64)])
+    on_time, due, delayed, admissions = _by_kind(
+        kind[r.sender], [flows.new * flows.success, flows.new, model.delayed,
+                         np.where(r.kind == Kind.ACUTE, flows.new, 0.0)])
+    trust_held = _by_kind(np.concatenate([kind[ps.a], kind[ps.b]]),
+                          [np.concatenate([ps.trust[:, 0], ps.trust[:, 1]])])[0]
+    nothing = np.full(N_KINDS, math.nan)  # the denominator of a count
+    parts: dict[str, tuple[np.ndarray, np.ndarray]] = {
+        "care_coordination": (on_time, due),
+        "delayed_handoffs": (delayed, nothing),
+        "vacancy_rate": (vacant, funded),
+        "unmet_demand": (reneged, workload),
+        "mean_trust": (trust_held, partners),
+        "mean_belief": (faith, count),
+        "admin_burden": (admin, staff),
+        "mean_belief_staff": (faith_staff, staff),
+        "partners_per_provider": (partners, count),
+        "emergency_admissions": (admissions, nothing),
     }
     assert tuple(parts) == BY_KIND, "one computation per by-kind outcome, in registry order"
-    return parts
+    return (np.array([n for n, _ in parts.values()]), np.array([d for _, d in parts.values()]))
 
 
 def measure(model: CollaborationModel, flows: WeekFlows) -> Week:
@@ -160,17 +172,16 @@ def measure(model: CollaborationModel, flows: WeekFlows) -> Week:
     delayed_acute = np.bincount(model.routes.sender, model.delayed,
                                 minlength=model.n_providers)[acute].sum()
     survivors = ps.at_switch.sum() if model.switched else math.nan
-    parts = _kind_parts(model, flows)
-    by_kind = np.empty((N_KINDS, len(BY_KIND)))
-    whole: dict[str, float] = {}
-    for j, (name, (num, den)) in enumerate(parts.items()):
-        if den is None:
-            by_kind[:, j], whole[name] = num, float(num.sum())
-        else:
-            by_kind[:, j] = np.divide(num, den, out=np.full(N_KINDS, math.nan), where=den > 0)
-            whole[name] = _ratio(num.sum(), den.sum())
+    num, den = _kind_parts(model, flows)
+    count = np.isnan(den[:, 0])  # counts: the value is the numerator itself
+    with np.errstate(invalid="ignore", divide="ignore"):
+        by_kind = np.where(count[:, None], num, num / np.where(den > 0, den, math.nan)).T
+        totals = den.sum(axis=1)
+        whole_values = np.where(count, num.sum(axis=1),
+                                num.sum(axis=1) / np.where(totals > 0, totals, math.nan))
+    whole = dict(zip(BY_KIND, whole_values.tolist(), strict=True))
     sent = by_kind[:, BY_KIND.index("care_coordination")]  # coordination of what each kind sends
-    from_homes = parts["emergency_admissions"][0][Kind.CARE_HOME]
+    from_homes = num[BY_KIND.index("emergency_admissions"), Kind.CARE_HOME]
     values = {
         "care_coordination": whole["care_coordination"],
         "delayed_handoffs": whole["delayed_handoffs"],
