@@ -19,7 +19,17 @@ import numpy as np
 from sim import outcomes
 from sim.agents import Provider
 from sim.config import SimConfig
-from sim.dynamics import aid, belief, flows, handoffs, history, paperwork, relations, workforce
+from sim.dynamics import (
+    admissions,
+    aid,
+    belief,
+    flows,
+    handoffs,
+    history,
+    paperwork,
+    relations,
+    workforce,
+)
 from sim.geography import handoff_routes, partner_candidates
 from sim.kinds import BLOCKING, LINKED, N_KINDS, PATHWAYS, PRODUCTIVITY, SOCIAL_CARE
 from sim.outcome_spec import TURNOVER_WINDOW_WEEKS
@@ -112,6 +122,11 @@ class CollaborationModel(mesa.Model):
         self.partnerships = Partnerships(self.n_providers, capacity=4 * self.n_providers)
         self.degree = np.zeros(self.n_providers, dtype=np.int64)
         self.span = paperwork.management_span(self.state.funded)
+        #: Share of each kind's emergency admissions avoidable at full support (by kind).
+        self.avoidable = admissions.avoidable_share(config.admissions)
+        #: Share of served episodes due for each route group before avoided admissions.
+        self.route_share = self.routes.share * admissions.unsupported_factor(
+            self.state.kind[self.routes.sender], self.routes.kind, self.avoidable)
         self._init_accounts()
         for index in range(self.n_providers):
             Provider(self, index)
@@ -285,8 +300,14 @@ class CollaborationModel(mesa.Model):
         served, reneged, st.backlog, st.pressure = flows.serve(
             st.backlog, st.capacity, cfg.handoffs.renege_rate)
 
-        # 2. Handoffs along care pathways.
-        new = served[self.routes.sender] * self.routes.share
+        # 2. Handoffs along care pathways; emergency admissions that support from
+        # primary and community care avoids stay with the sender.
+        due = served[self.routes.sender] * self.route_share
+        kept = admissions.avoided(
+            due, self.routes.sender, self.routes.kind, st.kind,
+            admissions.support(st.kind, ps.a, ps.b, ps.trust, regime.maintain),
+            self.avoidable)
+        new = due - kept
         offered = self.delayed + new
         intake = flows.shocked_intake(flows.intake_capacity(st.intake_share, st.capacity,
                                                             st.pressure), cfg.shock, self.week)
@@ -294,9 +315,10 @@ class CollaborationModel(mesa.Model):
         waiting = offered - res.transferred
         resolved = waiting * cfg.handoffs.delay_resolution
         self.delayed = waiting - resolved
-        st.backlog = st.backlog + res.inbound
+        st.backlog = st.backlog + res.inbound + np.bincount(self.routes.sender, kept,
+                                                            minlength=self.n_providers)
         self.patients_arrived += float(arrivals.sum())
-        self.patients_left += flows.episodes_leaving(served, new, reneged, resolved)
+        self.patients_left += flows.episodes_leaving(served, due, reneged, resolved)
         success_group = np.divide(res.transferred, offered, out=np.zeros_like(offered),
                                   where=offered > 0)
         self.review_new += new
