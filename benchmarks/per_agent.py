@@ -26,6 +26,9 @@ What is covered, for the same system, parameters and starting state:
   their intake allows (rationing in proportion within each class, as the model
   does); what falls through waits with the sender, and a share of waits end each
   week;
+- **avoided admissions** (``sim.dynamics.admissions``): each sender's support is its
+  best partnership (mean trust both ways) with a supporting kind, and that share of its
+  avoidable emergency admissions is not handed to hospital;
 - **trust** (``sim.dynamics.relations.conflicts`` and ``update_trust``): conflicts
   from the partnership's failed handoffs and culture distance; gain from good
   experience scaled by both sides' faith; loss at a conflict softened by a
@@ -53,9 +56,11 @@ import mesa
 import numpy as np
 
 from sim.config import SimConfig
-from sim.dynamics import flows, handoffs, relations
+from sim.dynamics import admissions, flows, handoffs, relations
+from sim.dynamics.admissions import STATUS_QUO_SUPPORT
 from sim.dynamics.belief import NEUTRAL_FAITH
 from sim.dynamics.relations import INITIAL_QUALITY_MEAN
+from sim.kinds import SUPPORTS, Kind
 from sim.model import CollaborationModel
 
 # --------------------------------------------------------------------------- agents
@@ -104,11 +109,16 @@ class Partnership:
 class RouteGroup:
     """The episodes one sender hands to one kind of provider, and whom it may try."""
 
-    __slots__ = ("kind", "new", "delayed", "offered", "transferred", "adhoc")
+    __slots__ = ("kind", "gross", "avoidable", "new", "delayed", "offered", "transferred",
+                 "adhoc")
 
-    def __init__(self, kind: int, new: float, delayed: float) -> None:
+    def __init__(self, kind: int, gross: float, avoidable: float, delayed: float) -> None:
         self.kind = kind
-        self.new = new  # episodes newly due each week (the sender's service is held fixed)
+        # episodes due each week before avoided admissions (the sender's service is held
+        # fixed), and the share of them avoidable at full support (emergency admissions)
+        self.gross = gross
+        self.avoidable = avoidable
+        self.new = gross  # after avoided admissions: set each week by the sender
         self.delayed = delayed  # episodes still waiting from earlier weeks
         self.offered = 0.0
         self.transferred = 0.0
@@ -182,10 +192,24 @@ class RefProvider(mesa.Agent):
         return sum(weight * (0.5 * (getattr(self, attr) + getattr(receiver, attr)) - ref)
                    for weight, attr, ref in self.model.pair_terms)
 
+    def support(self) -> float:
+        """The best mean trust (both directions) in a partner of a kind that supports
+        this provider's kind; 0 without one or where partnerships are not maintained."""
+        if not self.model.maintained:
+            return 0.0
+        best = 0.0
+        for link in self.partners:
+            other = link.ends[1] if link.ends[0] is self else link.ends[0]
+            if SUPPORTS[self.kind, other.kind]:
+                best = max(best, 0.5 * (link.trust[self] + link.trust[other]))
+        return best
+
     # Stage 1 (the agent's step): as a sender, split what is due over receivers.
     def step(self) -> None:
         hc = self.model.handoff_params
+        support = self.support()
         for group in self.routes:
+            group.new = group.gross - group.gross * group.avoidable * support
             group.offered = group.delayed + group.new
             group.transferred = 0.0
             options: list[tuple[RefProvider, float, float, Partnership | None]] = []
@@ -289,10 +313,17 @@ class PerAgentModel(mesa.Model):
                         source.intake_history[:, i].tolist())
             for i in range(source.n_providers)]
         self.groups = []
+        ac = config.admissions
+        avoidable = {int(Kind.CARE_HOME): ac.care_home_avoidable,
+                     int(Kind.PCN): ac.primary_avoidable,
+                     int(Kind.COMMUNITY): ac.primary_avoidable}
         for g in range(len(r.sender)):
             sender = self.providers[int(r.sender[g])]
-            group = RouteGroup(int(r.kind[g]), float(served[r.sender[g]] * r.share[g]),
-                               float(source.delayed[g]))
+            # admissions before avoidance: the pathway's at the status quo's support
+            share = avoidable.get(sender.kind, 0.0) if int(r.kind[g]) == Kind.ACUTE else 0.0
+            factor = 1.0 / (1.0 - share * STATUS_QUO_SUPPORT[sender.kind])
+            group = RouteGroup(int(r.kind[g]), float(served[r.sender[g]] * r.share[g]) * factor,
+                               share, float(source.delayed[g]))
             sender.routes.append(group)
             self.groups.append(group)
         for g, rcv, dist in zip(r.pair_group.tolist(), r.pair_receiver.tolist(),
@@ -356,7 +387,11 @@ class VectorisedLoop:
         formality_dir = np.concatenate([ps.formality, ps.formality])
         m.edge_similarity = handoffs.similarity(st.culture, ps.a, ps.b)
         m.edge_distance = handoffs.distance_km(st.xy, ps.a, ps.b)
-        new = self.served[m.routes.sender] * m.routes.share
+        due = self.served[m.routes.sender] * m.route_share
+        new = due - admissions.avoided(
+            due, m.routes.sender, m.routes.kind, st.kind,
+            admissions.support(st.kind, ps.a, ps.b, ps.trust, m.regime.maintain),
+            m.avoidable)
         offered = m.delayed + new
         res = m._route(offered, self.intake, senders, receivers, trust_dir, formality_dir,
                        self.rng)

@@ -470,6 +470,33 @@ class PartnershipConfig:
 
 
 @dataclass
+class AdmissionsConfig:
+    """Emergency admissions avoided by proactive support from primary and community care.
+
+    A share of the emergency admissions that care homes, PCNs and community trusts send
+    to acute trusts is avoided in proportion to the support the sender receives (its
+    best working partnership with a supporting kind; ``sim.dynamics.admissions``).
+    Each share is the share avoided at full support (trust 1 both ways); 0 switches the
+    channel off for those senders.
+    """
+
+    # Rushcliffe's enhanced support: rate ratio 0.60 for emergency admissions [L19], so at
+    # most ~40% avoidable; Wakefield 27% fewer avoidable admissions, Sutton no clear
+    # effect [CAL]: the low end near 0.
+    care_home_avoidable: float = param(0.3, "share 0-1", "of care homes' emergency "
+                                       "admissions avoided at full support from PCNs and "
+                                       "community trusts", *SHARE, role=UNCERTAIN,
+                                       evidence="[L19], [CAL]; Assumption",
+                                       plausible=(0.1, 0.45))
+    # Ambulatory-care-sensitive conditions are ~20% of emergency admissions [B13], an upper
+    # bound on what support avoids; not all of them are avoidable, hence half by default.
+    primary_avoidable: float = param(0.1, "share 0-1", "of PCNs' and community trusts' "
+                                     "emergency admissions avoided at full support from "
+                                     "each other", *SHARE, role=UNCERTAIN,
+                                     evidence="[B13]; Assumption", plausible=(0.0, 0.2))
+
+
+@dataclass
 class ShockConfig:
     """A temporary loss of intake across the system (e.g. a winter crisis or an IT outage).
 
@@ -522,6 +549,7 @@ class SimConfig:
     improvement: ImprovementConfig = field(default_factory=ImprovementConfig)
     culture: CultureConfig = field(default_factory=CultureConfig)
     partnerships: PartnershipConfig = field(default_factory=PartnershipConfig)
+    admissions: AdmissionsConfig = field(default_factory=AdmissionsConfig)
     shock: ShockConfig = field(default_factory=ShockConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
 

@@ -61,6 +61,16 @@ PATHWAYS[L, [H, P, C]] = [0.03, 0.02, 0.02]
 #: Kinds linked by a pathway in either direction: who has a reason to partner whom.
 LINKED = (PATHWAYS + PATHWAYS.T) > 0
 
+#: SUPPORTS[i, j]: kind j gives kind i the proactive support from primary and community
+#: care that avoids some of kind i's emergency admissions (sim.dynamics.admissions): care
+#: homes from PCNs and community trusts (enhanced health in care homes [L19]); PCNs from
+#: community trusts (urgent community response, virtual wards) and community trusts from
+#: PCNs (assumption: primary and community care support each other's patients at home).
+SUPPORTS = np.zeros((N_KINDS, N_KINDS), dtype=bool)
+SUPPORTS[H, [P, C]] = True
+SUPPORTS[P, C] = True
+SUPPORTS[C, P] = True
+
 
 def parse_kind(text: str) -> Kind:
     """Map a kind name (case-insensitive, spaces or hyphens allowed) to a Kind."""

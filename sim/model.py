@@ -19,7 +19,17 @@ import numpy as np
 from sim import outcomes
 from sim.agents import Provider
 from sim.config import SimConfig
-from sim.dynamics import aid, belief, flows, handoffs, history, paperwork, relations, workforce
+from sim.dynamics import (
+    admissions,
+    aid,
+    belief,
+    flows,
+    handoffs,
+    history,
+    paperwork,
+    relations,
+    workforce,
+)
 from sim.geography import handoff_routes, partner_candidates
 from sim.kinds import BLOCKING, LINKED, N_KINDS, PATHWAYS, PRODUCTIVITY, SOCIAL_CARE
 from sim.outcome_spec import TURNOVER_WINDOW_WEEKS
@@ -112,11 +122,19 @@ class CollaborationModel(mesa.Model):
         self.partnerships = Partnerships(self.n_providers, capacity=4 * self.n_providers)
         self.degree = np.zeros(self.n_providers, dtype=np.int64)
         self.span = paperwork.management_span(self.state.funded)
+        #: Share of each kind's emergency admissions avoidable at full support (by kind).
+        self.avoidable = admissions.avoidable_share(config.admissions)
+        #: Share of served episodes due for each route group before avoided admissions.
+        self.route_share = self.routes.share * admissions.unsupported_factor(
+            self.state.kind[self.routes.sender], self.routes.kind, self.avoidable)
         self._init_accounts()
         for index in range(self.n_providers):
             Provider(self, index)
         #: This week's outcomes by name (NaN before the first week is measured).
         self.outcome_values: dict[str, float] = dict.fromkeys(outcomes.COLUMNS, math.nan)
+        #: The by-kind outcomes of every week measured, one (kinds, BY_KIND) array each
+        #: (see :meth:`by_kind_frame`).
+        self.kind_values: list[np.ndarray] = []
         self.datacollector = mesa.DataCollector(model_reporters=outcomes.reporters())
 
     # ------------------------------------------------------------------ set-up
@@ -282,8 +300,14 @@ class CollaborationModel(mesa.Model):
         served, reneged, st.backlog, st.pressure = flows.serve(
             st.backlog, st.capacity, cfg.handoffs.renege_rate)
 
-        # 2. Handoffs along care pathways.
-        new = served[self.routes.sender] * self.routes.share
+        # 2. Handoffs along care pathways; emergency admissions that support from
+        # primary and community care avoids stay with the sender.
+        due = served[self.routes.sender] * self.route_share
+        kept = admissions.avoided(
+            due, self.routes.sender, self.routes.kind, st.kind,
+            admissions.support(st.kind, ps.a, ps.b, ps.trust, regime.maintain),
+            self.avoidable)
+        new = due - kept
         offered = self.delayed + new
         intake = flows.shocked_intake(flows.intake_capacity(st.intake_share, st.capacity,
                                                             st.pressure), cfg.shock, self.week)
@@ -291,9 +315,10 @@ class CollaborationModel(mesa.Model):
         waiting = offered - res.transferred
         resolved = waiting * cfg.handoffs.delay_resolution
         self.delayed = waiting - resolved
-        st.backlog = st.backlog + res.inbound
+        st.backlog = st.backlog + res.inbound + np.bincount(self.routes.sender, kept,
+                                                            minlength=self.n_providers)
         self.patients_arrived += float(arrivals.sum())
-        self.patients_left += flows.episodes_leaving(served, new, reneged, resolved)
+        self.patients_left += flows.episodes_leaving(served, due, reneged, resolved)
         success_group = np.divide(res.transferred, offered, out=np.zeros_like(offered),
                                   where=offered > 0)
         self.review_new += new
@@ -347,8 +372,11 @@ class CollaborationModel(mesa.Model):
         form_partnerships(self, regime)
         self.degree = ps.degree()
 
-        self.outcome_values = outcomes.measure_week(
-            self, outcomes.WeekFlows(new, success_group, reneged, workload, interactions))
+        measured = outcomes.measure(
+            self, outcomes.WeekFlows(new, success_group, reneged, workload, interactions,
+                                     served))
+        self.outcome_values = measured.values
+        self.kind_values.append(measured.by_kind)
         self.datacollector.collect(self)
         self.week += 1
 
@@ -454,6 +482,14 @@ class CollaborationModel(mesa.Model):
     def patients_in_system(self) -> float:
         """Episodes waiting for service or for a handoff."""
         return float(self.state.backlog.sum() + self.delayed.sum())
+
+    def by_kind_frame(self):
+        """The by-kind outcomes of every week so far: one row per week and provider kind
+        (columns :data:`sim.outcomes.BY_KIND_COLUMNS`), as ``RunResult.by_kind``."""
+        first = -self.config.time.burn_in_weeks
+        weeks = np.arange(first, first + len(self.kind_values))
+        providers = np.bincount(self.state.kind, minlength=N_KINDS)
+        return outcomes.by_kind_frame(weeks, self.kind_values, providers)
 
     def partnership_frame(self):
         """The active partnerships as a DataFrame (for notebooks and analysis)."""

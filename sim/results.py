@@ -3,6 +3,8 @@
 A run folder holds::
 
     weekly.parquet     the weekly table (one row a week: ``week`` and the outcome columns)
+    by_kind.parquet    the by-kind table (one row per week and provider kind; runs written
+                       before it existed lack it: see :func:`read_by_kind`)
     providers.parquet  per-provider snapshots (only if ``output.agent_snapshot_every`` > 0)
     summary.json       the run's scalars (final-year means, values at the switch, calibration)
     config.yaml        the resolved scenario as plain YAML (every key of ``sim.SimConfig``)
@@ -42,11 +44,13 @@ if TYPE_CHECKING:
     from sim.runner import RunResult
 
 WEEKLY = "weekly.parquet"
+BY_KIND = "by_kind.parquet"
 PROVIDERS = "providers.parquet"
 SUMMARY = "summary.json"
 CONFIG = "config.yaml"
 PROVENANCE = "provenance.json"
 #: Files every complete run folder holds; PROVENANCE is written last and marks completion.
+#: BY_KIND is not among them: runs written before it existed stay complete and readable.
 RUN_FILES: tuple[str, ...] = (WEEKLY, SUMMARY, CONFIG, PROVENANCE)
 #: Distributions whose versions provenance records.
 PACKAGES: tuple[str, ...] = ("collabsim", "numpy", "pandas", "mesa", "hydra-core", "omegaconf",
@@ -101,6 +105,8 @@ def write_run(folder: str | os.PathLike, result: RunResult, extra: dict | None =
             shutil.rmtree(tmp)
         tmp.mkdir()
         result.weekly.to_parquet(tmp / WEEKLY, index=False)
+        if result.by_kind is not None:
+            result.by_kind.to_parquet(tmp / BY_KIND, index=False)
         if result.providers is not None:
             result.providers.to_parquet(tmp / PROVIDERS, index=False)
         _write_text(tmp / SUMMARY, _to_json(result.summary))
@@ -138,6 +144,21 @@ def read_run(folder: str | os.PathLike) -> tuple[pd.DataFrame, dict, dict, dict]
     config = read_config(folder)
     prov = json.loads((folder / PROVENANCE).read_text(encoding="utf-8"))
     return weekly, summary, config, prov
+
+
+def read_by_kind(folder: str | os.PathLike) -> pd.DataFrame | None:
+    """A complete run folder's by-kind table (one row per week and provider kind), or None
+    for a run written before the table existed.
+
+    Raises:
+        FileNotFoundError: ``folder`` is not a complete run folder.
+    """
+    folder = Path(folder)
+    if not is_complete(folder):
+        raise FileNotFoundError(f"{str(folder)!r} is not a complete run folder "
+                                f"(expected {', '.join(RUN_FILES)})")
+    path = folder / BY_KIND
+    return pd.read_parquet(path) if path.is_file() else None
 
 
 def find_runs(root: str | os.PathLike) -> list[Path]:

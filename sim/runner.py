@@ -22,7 +22,7 @@ import pandas as pd
 
 from sim.config import ConfigError, SimConfig, from_dict
 from sim.model import CollaborationModel
-from sim.outcomes import summarise
+from sim.outcomes import BY_KIND_COLUMNS, summarise
 
 __all__ = ["ManyResult", "RunResult", "provider_snapshot", "run", "run_many"]
 
@@ -42,6 +42,9 @@ class RunResult:
         providers: per-provider snapshots (only if ``output.agent_snapshot_every`` > 0).
         partnerships: the active partnerships at the same weeks as ``providers`` (one row per
             partnership and snapshot week; see ``CollaborationModel.partnership_frame``).
+        by_kind: the by-kind outcomes, one row per week and provider kind (columns
+            ``sim.outcomes.BY_KIND_COLUMNS``: ``week``, ``kind``, ``providers`` and the
+            outcomes declared with ``by_kind=True``); None for a result built by hand.
     """
 
     weekly: pd.DataFrame
@@ -52,6 +55,7 @@ class RunResult:
     providers: pd.DataFrame | None = field(default=None)
     replicate: int | None = None
     partnerships: pd.DataFrame | None = field(default=None)
+    by_kind: pd.DataFrame | None = field(default=None)
 
     def __post_init__(self) -> None:
         if self.replicate is None:  # built by hand: the config says which replicate
@@ -99,7 +103,7 @@ def run(config: SimConfig | None = None, *, replicate: int | None = None,
     partnerships = (pd.concat(partnership_snapshots, ignore_index=True)
                     if partnership_snapshots else None)
     return RunResult(weekly, summary, config, config.seed, time.perf_counter() - start,
-                     providers, config.replicate, partnerships)
+                     providers, config.replicate, partnerships, model.by_kind_frame())
 
 
 def with_replicate(config: SimConfig, *, replicate: int | None = None,
@@ -158,21 +162,25 @@ class ManyResult:
             and the outcome columns.
         summaries: one row per run: ``scenario``, ``seed``, ``replicate`` and every
             summary value (as in ``summary.json``).
+        by_kind: one row per run, week and provider kind: ``scenario``, ``seed``,
+            ``replicate`` and the by-kind table's columns (``RunResult.by_kind``).
     """
 
     weekly: pd.DataFrame
     summaries: pd.DataFrame
+    by_kind: pd.DataFrame | None = None
 
 
-def _run_one(config: SimConfig, replicate: int, scenario: str) -> tuple[pd.DataFrame, dict]:
+def _run_one(config: SimConfig, replicate: int, scenario: str
+             ) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
     result = run(config, replicate=replicate)
-    weekly = result.weekly
-    weekly.insert(0, "replicate", result.replicate)
-    weekly.insert(0, "seed", result.seed)
-    weekly.insert(0, "scenario", scenario)
+    for table in (result.weekly, result.by_kind):
+        table.insert(0, "replicate", result.replicate)
+        table.insert(0, "seed", result.seed)
+        table.insert(0, "scenario", scenario)
     row = {"scenario": scenario, "seed": result.seed, "replicate": result.replicate}
     row.update(result.summary)
-    return weekly, row
+    return result.weekly, row, result.by_kind
 
 
 def run_many(scenarios: Mapping[str, SimConfig] | Sequence[SimConfig],
@@ -225,7 +233,10 @@ def run_many(scenarios: Mapping[str, SimConfig] | Sequence[SimConfig],
         out = Parallel(n_jobs=workers)(delayed(_run_one)(*job) for job in jobs)
     if not out:
         return ManyResult(pd.DataFrame(columns=["scenario", "seed", "replicate", "week"]),
-                          pd.DataFrame(columns=["scenario", "seed", "replicate"]))
-    weekly = pd.concat([w for w, _ in out], ignore_index=True)
-    summaries = pd.DataFrame([row for _, row in out])
-    return ManyResult(weekly, summaries)
+                          pd.DataFrame(columns=["scenario", "seed", "replicate"]),
+                          pd.DataFrame(columns=["scenario", "seed", "replicate",
+                                                *BY_KIND_COLUMNS]))
+    weekly = pd.concat([w for w, _, _ in out], ignore_index=True)
+    summaries = pd.DataFrame([row for _, row, _ in out])
+    by_kind = pd.concat([k for _, _, k in out], ignore_index=True)
+    return ManyResult(weekly, summaries, by_kind)

@@ -318,3 +318,47 @@ def test_mutual_aid_evens_out_workload(make_config) -> None:
     # MODEL.md validation 11: lending spare staff time lowers inequality of workload.
     r = compare(make_config, {"aid": {"rate": 0.0}}, {"aid": {"rate": 1.0}}, ["workload_gini"])
     assert_falls(r["workload_gini"], "aid.rate 0 -> 1: workload_gini")
+
+
+# --------------------------------------------------------------------------- admissions
+def test_more_support_lowers_care_home_admissions(make_config) -> None:
+    """Higher trust in partners (here: generalised trust, which new partnerships start
+    from and trust decays to) means more support, so fewer care home admissions."""
+    pairs = compare(make_config, {"context": {"initial_trust": 0.2}},
+                    {"context": {"initial_trust": 0.8}}, ["care_home_admission_rate"])
+    assert_falls(pairs["care_home_admission_rate"], "care home admissions vs support")
+
+
+def test_no_avoidable_share_leaves_the_old_flows_exactly(make_config) -> None:
+    """Avoidable shares 0: the channel is off, and the care-home rate is the pathway's
+    0.013 a resident-week every week (52 x 0.013 = 0.676 a year)."""
+    config = make_config({"admissions": {"care_home_avoidable": 0.0,
+                                         "primary_avoidable": 0.0}})
+    table = sim.run(config).weekly
+    rate = table["care_home_admission_rate"].dropna()
+    np.testing.assert_allclose(rate, 52 * 0.013, rtol=1e-12)
+
+
+def test_trust_with_pcns_lowers_care_home_admissions_next_week() -> None:
+    """Two copies of one model, identical but for the trust between care homes and their
+    PCN partners: the copy with trusted PCN partners sends fewer care home admissions."""
+    import pickle
+
+    from sim.config import from_dict
+    from sim.kinds import Kind
+
+    model = CollaborationModel(from_dict({"seed": 4, "system": {"name": "teaching"},
+                                          "time": {"burn_in_weeks": 60, "policy_weeks": 1}}))
+    model.run(40)
+    rates = []
+    for trust in (0.1, 1.0):
+        copy = pickle.loads(pickle.dumps(model))
+        ps, kind = copy.partnerships, copy.state.kind
+        pair = {frozenset((int(x), int(y))) for x, y in zip(kind[ps.a], kind[ps.b], strict=True)}
+        assert frozenset((Kind.CARE_HOME, Kind.PCN)) in pair, "no care home - PCN partnership"
+        home_pcn = ((kind[ps.a] == Kind.CARE_HOME) & (kind[ps.b] == Kind.PCN)) | (
+            (kind[ps.b] == Kind.CARE_HOME) & (kind[ps.a] == Kind.PCN))
+        ps.trust[home_pcn] = trust
+        copy.step()
+        rates.append(copy.outcome_values["care_home_admission_rate"])
+    assert rates[1] < rates[0], rates

@@ -97,3 +97,43 @@ def test_handoff_success_is_centred_on_the_initial_state(initial_maturity: float
     better = handoffs.route_handoffs(**{**kwargs, "maturity": np.full(n, initial_maturity + 0.1)},
                                      p=HandoffConfig(data_weight=5.0))
     assert better.transferred.sum() > plain.transferred.sum()
+
+
+# --------------------------------------------------------------------------- admissions
+def test_support_is_the_best_partnership_with_a_supporting_kind() -> None:
+    from sim.dynamics import admissions
+    from sim.kinds import Kind
+
+    kind = np.array([Kind.CARE_HOME, Kind.PCN, Kind.COMMUNITY, Kind.ACUTE, Kind.CARE_HOME])
+    # home 0 - PCN 1 (trust 0.8/0.6), home 0 - community 2 (0.4/0.4), home 0 - acute 3
+    # (1/1: not a supporting kind), PCN 1 - community 2 (0.9/0.7); home 4 has no partner
+    a, b = np.array([0, 0, 0, 1]), np.array([1, 2, 3, 2])
+    trust = np.array([[0.8, 0.6], [0.4, 0.4], [1.0, 1.0], [0.9, 0.7]])
+    got = admissions.support(kind, a, b, trust, maintained=True)
+    np.testing.assert_allclose(got, [0.7, 0.8, 0.8, 0.0, 0.0])
+    assert not admissions.support(kind, a, b, trust, maintained=False).any()
+
+
+def test_only_admissions_are_avoided_in_proportion_to_support_and_share() -> None:
+    from sim.config import AdmissionsConfig
+    from sim.dynamics import admissions
+    from sim.kinds import Kind
+
+    kind = np.array([Kind.CARE_HOME, Kind.PCN, Kind.MENTAL_HEALTH])
+    share = admissions.avoidable_share(AdmissionsConfig(care_home_avoidable=0.4,
+                                                        primary_avoidable=0.1))
+    sender = np.array([0, 0, 1, 2])
+    to = np.array([Kind.ACUTE, Kind.PCN, Kind.ACUTE, Kind.ACUTE])
+    new = np.array([10.0, 10.0, 10.0, 10.0])
+    got = admissions.avoided(new, sender, to, kind, np.array([0.5, 1.0, 1.0]), share)
+    np.testing.assert_allclose(got, [2.0, 0.0, 1.0, 0.0])
+    # switched off: exactly nothing avoided, and admissions not scaled
+    off = admissions.avoidable_share(AdmissionsConfig(care_home_avoidable=0.0,
+                                                      primary_avoidable=0.0))
+    assert not admissions.avoided(new, sender, to, kind, np.ones(3), off).any()
+    assert np.all(admissions.unsupported_factor(kind[sender], to, off) == 1.0)
+    # at the status quo's support the admissions that remain are the pathway's
+    factor = admissions.unsupported_factor(kind[sender], to, share)
+    support_sq = admissions.STATUS_QUO_SUPPORT[kind]
+    kept = admissions.avoided(new * factor, sender, to, kind, support_sq, share)
+    np.testing.assert_allclose(new * factor - kept, new)

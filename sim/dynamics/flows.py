@@ -97,8 +97,9 @@ def episodes_leaving(served: np.ndarray, handed_on: np.ndarray, reneged: np.ndar
                      resolved: np.ndarray) -> float:
     """Episodes that left the system this week (for the patient ledger).
 
-    Served episodes leave unless they need a handoff (``handed_on``, which stay as
-    offered handoffs); episodes that left a backlog unserved and waits for a handoff that
-    ended another way (e.g. discharged home) leave too.
+    Served episodes leave unless they need a handoff (``handed_on``: they stay as offered
+    handoffs, or with the sender as emergency admissions avoided); episodes that left a
+    backlog unserved and waits for a handoff that ended another way (e.g. discharged
+    home) leave too.
     """
     return float(reneged.sum() + resolved.sum() + served.sum() - handed_on.sum())
