@@ -90,8 +90,10 @@ def summarise_patterns(effects: pd.DataFrame) -> list[dict]:
 
     Returns:
         One dict per criterion measured, in the order of :data:`PATTERNS`: ``pattern,
-        criterion`` (its statement), ``effect, ci_low, ci_high, passed, replicates``.
-        A replicate whose effect is undefined (NaN) does not count.
+        name, criterion`` (its statement), ``form`` (superiority, non-inferiority or
+        design property), ``smallest_effect, unit, basis, rule`` (the decision rule in
+        words), ``effect, ci_low, ci_high, passed, replicates``. A replicate whose
+        effect is undefined (NaN) does not count.
     """
     out = []
     for p in PATTERNS:
@@ -101,7 +103,9 @@ def summarise_patterns(effects: pd.DataFrame) -> list[dict]:
             if sel.empty:
                 continue
             interval = mean_interval(sel.to_numpy())
-            out.append({"pattern": p.key, "criterion": crit.statement,
+            out.append({"pattern": p.key, "name": crit.name, "criterion": crit.statement,
+                        "form": crit.form, "smallest_effect": crit.smallest_effect,
+                        "unit": crit.unit, "basis": crit.basis, "rule": crit.rule,
                         "effect": interval.mean, "ci_low": interval.low,
                         "ci_high": interval.high, "passed": crit.passes(interval),
                         "replicates": interval.n})
