@@ -117,6 +117,9 @@ class CollaborationModel(mesa.Model):
             Provider(self, index)
         #: This week's outcomes by name (NaN before the first week is measured).
         self.outcome_values: dict[str, float] = dict.fromkeys(outcomes.COLUMNS, math.nan)
+        #: The by-kind outcomes of every week measured, one (kinds, BY_KIND) array each
+        #: (see :meth:`by_kind_frame`).
+        self.kind_values: list[np.ndarray] = []
         self.datacollector = mesa.DataCollector(model_reporters=outcomes.reporters())
 
     # ------------------------------------------------------------------ set-up
@@ -347,8 +350,11 @@ class CollaborationModel(mesa.Model):
         form_partnerships(self, regime)
         self.degree = ps.degree()
 
-        self.outcome_values = outcomes.measure_week(
-            self, outcomes.WeekFlows(new, success_group, reneged, workload, interactions))
+        measured = outcomes.measure(
+            self, outcomes.WeekFlows(new, success_group, reneged, workload, interactions,
+                                     served))
+        self.outcome_values = measured.values
+        self.kind_values.append(measured.by_kind)
         self.datacollector.collect(self)
         self.week += 1
 
@@ -454,6 +460,14 @@ class CollaborationModel(mesa.Model):
     def patients_in_system(self) -> float:
         """Episodes waiting for service or for a handoff."""
         return float(self.state.backlog.sum() + self.delayed.sum())
+
+    def by_kind_frame(self):
+        """The by-kind outcomes of every week so far: one row per week and provider kind
+        (columns :data:`sim.outcomes.BY_KIND_COLUMNS`), as ``RunResult.by_kind``."""
+        first = -self.config.time.burn_in_weeks
+        weeks = np.arange(first, first + len(self.kind_values))
+        providers = np.bincount(self.state.kind, minlength=N_KINDS)
+        return outcomes.by_kind_frame(weeks, self.kind_values, providers)
 
     def partnership_frame(self):
         """The active partnerships as a DataFrame (for notebooks and analysis)."""

@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from sim.kinds import ACUTE_FTE_PER_BED
+from sim.kinds import ACUTE_FTE_PER_BED, KIND_NAMES
 
 #: Weeks of leavers and staff that annual turnover counts (one year, as published
 #: turnover rates do [CAL]).
@@ -54,6 +54,11 @@ class Outcome:
         evidence: why ``smallest_difference`` (and any bound that is not obvious).
         undefined: when the value is undefined (NaN in the weekly table), or None if
             it is always defined.
+        by_kind: also reported for each kind of provider, in the by-kind table
+            (:data:`BY_KIND_COLUMNS`): the same measure over the providers of one kind
+            only (for flows, the handoffs those providers send). A kind's value is NaN
+            where the system-wide one would be undefined for that kind alone (e.g. no
+            provider of the kind, or no handoffs due from it).
     """
 
     name: str
@@ -67,6 +72,7 @@ class Outcome:
     smallest_difference: float
     evidence: str
     undefined: str | None = None
+    by_kind: bool = False
 
     @property
     def description(self) -> str:
@@ -94,24 +100,28 @@ OUTCOMES: tuple[Outcome, ...] = (
             "weighted by new handoffs)",
             "share 0-1", "share", "higher", 0.0, 1.0, True, 0.01,
             "one percentage point of handoffs on time (assumption)",
-            undefined="no handoffs are due"),
+            undefined="no handoffs are due",
+            by_kind=True),
     Outcome("delayed_handoffs",
             "patients waiting for a handoff at the end of the week (delayed transfers of "
             "care)",
             "episodes", "count", "lower", 0.0, INF, True, 1.0,
             "one patient; the count grows with the system, so compare systems by "
-            "delayed_discharge_share"),
+            "delayed_discharge_share",
+            by_kind=True),
     Outcome("vacancy_rate", "1 - staff in post / funded posts, all providers",
             "share 0-1", "share", "lower", 0.0, 1.0, True, 0.005,
             "half a percentage point, about 7,000 of the NHS's ~1.5 million posts "
             "(133,000 vacancies, 1 in 11 [CAL]); published rates moved 1-2 points in six "
-            "months in 2021-22 [CAL]"),
+            "months in 2021-22 [CAL]",
+            by_kind=True),
     Outcome("unmet_demand",
             "episodes that left a backlog unserved this week (reneged) / workload waiting "
             "for service that week (backlog plus new arrivals)",
             "share 0-1", "share", "lower", 0.0, 1.0, True, 0.01,
             "one percentage point of the week's workload (assumption)",
-            undefined="no workload waits for service"),
+            undefined="no workload waits for service",
+            by_kind=True),
     Outcome("workload_gini",
             f"Gini coefficient of utilisation (workload / capacity, capped at "
             f"{GINI_PRESSURE_CAP:g}) across providers",
@@ -120,9 +130,11 @@ OUTCOMES: tuple[Outcome, ...] = (
             "statistics (assumption)"),
     Outcome("mean_trust", "mean trust over active partnerships, both directions",
             "0-1", "number", "higher", 0.0, 1.0, True, 0.05, _SCORE,
-            undefined=_NO_PARTNERSHIPS),
+            undefined=_NO_PARTNERSHIPS,
+            by_kind=True),
     Outcome("mean_belief", "mean staff faith in collaboration over providers (unweighted)",
-            "0-1", "number", "higher", 0.0, 1.0, True, 0.05, _SCORE),
+            "0-1", "number", "higher", 0.0, 1.0, True, 0.05, _SCORE,
+            by_kind=True),
     Outcome("n_partnerships", "active partnerships",
             "partnerships", "count", None, 0.0, INF, True, 1.0, "one partnership"),
     Outcome("partnership_survival",
@@ -138,7 +150,8 @@ OUTCOMES: tuple[Outcome, ...] = (
             "by staff in post",
             "share 0-1", "share", "lower", 0.0, 1.0, True, 0.01,
             "one percentage point of staff time, about 20 minutes per FTE per week "
-            "(assumption)"),
+            "(assumption)",
+            by_kind=True),
     Outcome("quality_mean", "mean quality of practice over providers",
             "0-1", "number", "higher", 0.0, 1.0, True, 0.01,
             "a hundredth of the 0-1 scale (assumption)"),
@@ -195,6 +208,49 @@ OUTCOMES: tuple[Outcome, ...] = (
             "share 0-1", "share", None, 0.0, 1.0, False, 0.05,
             "one partnership in twenty (assumption)",
             undefined=_NO_PARTNERSHIPS),
+    # Breakdowns that show what moves: care_coordination is mostly PCN referrals and
+    # mean_belief mostly care homes (90% of providers), so a change at acute trusts or
+    # in most staff's faith can hide inside them.
+    Outcome("discharge_coordination",
+            "care_coordination of the handoffs acute trusts send (hospital discharges)",
+            "share 0-1", "share", "higher", 0.0, 1.0, False, 0.01,
+            "one percentage point of handoffs on time, as care_coordination",
+            undefined="no acute trust has handoffs due"),
+    Outcome("referral_coordination",
+            "care_coordination of the handoffs PCNs send (referrals from primary care)",
+            "share 0-1", "share", "higher", 0.0, 1.0, False, 0.01,
+            "one percentage point of handoffs on time, as care_coordination",
+            undefined="no PCN has handoffs due"),
+    Outcome("care_home_coordination",
+            "care_coordination of the handoffs care homes send (to hospitals and PCNs)",
+            "share 0-1", "share", "higher", 0.0, 1.0, False, 0.01,
+            "one percentage point of handoffs on time, as care_coordination",
+            undefined="no care home has handoffs due"),
+    Outcome("mean_belief_staff",
+            "staff faith in collaboration, weighted by staff in post (the faith of the "
+            "average member of staff rather than of the average provider)",
+            "0-1", "number", "higher", 0.0, 1.0, False, 0.05, _SCORE,
+            undefined="no provider has staff in post", by_kind=True),
+    Outcome("partners_per_provider",
+            "active partnerships a provider belongs to, mean over providers",
+            "partnerships", "number", None, 0.0, INF, False, 0.1,
+            "one more partner for one provider in ten (assumption)",
+            undefined="the system has no provider", by_kind=True),
+    Outcome("emergency_admissions",
+            "emergency admissions: new handoffs to acute trusts due this week, from every "
+            "kind of sender, after admissions avoided by support in primary and community "
+            "care",
+            "episodes per week", "number", "lower", 0.0, INF, False, 1.0,
+            "one admission a week; compare growth (ratio to the status quo), not levels, "
+            "with published figures [CAL]", by_kind=True),
+    Outcome("care_home_admission_rate",
+            "emergency admissions from care homes per resident per year: 52 x care homes' "
+            "new handoffs to acute trusts this week / resident-weeks of care they served "
+            "this week (a care home episode is a resident-week)",
+            "per resident per year", "number", "lower", 0.0, INF, False, 0.035,
+            "a twentieth of the published 0.70 a year [CAL]; rate ratios of enhanced "
+            "support range 0.6-1.0 [CAL]",
+            undefined="no care home served a resident this week"),
 )
 
 _BY_NAME: dict[str, Outcome] = {o.name: o for o in OUTCOMES}
@@ -202,6 +258,13 @@ _BY_NAME: dict[str, Outcome] = {o.name: o for o in OUTCOMES}
 COLUMNS: tuple[str, ...] = tuple(_BY_NAME)
 #: The main outcomes (MODEL.md's outcome table), in column order.
 MAIN_OUTCOMES: tuple[str, ...] = tuple(o.name for o in OUTCOMES if o.main)
+#: The outcomes also reported by kind of provider, in column order.
+BY_KIND: tuple[str, ...] = tuple(o.name for o in OUTCOMES if o.by_kind)
+#: The columns of the by-kind table: one row per week and kind of provider (``kind`` is
+#: a name of :data:`sim.kinds.KIND_NAMES`; ``providers`` how many of that kind exist).
+BY_KIND_COLUMNS: tuple[str, ...] = ("week", "kind", "providers", *BY_KIND)
+#: The kind names in the order of the by-kind table's rows within a week.
+KINDS: tuple[str, ...] = KIND_NAMES
 
 
 class UnknownOutcome(KeyError):

@@ -1,12 +1,15 @@
 """The week's measurements and run summaries, for the outcomes of the registry.
 
 Every outcome is declared once, in :data:`sim.outcome_spec.OUTCOMES` (re-exported
-here). :func:`measure_week` computes every outcome of a week into
-a mapping keyed by name, which Mesa's DataCollector reads through :class:`functools.partial`
-reporters (:func:`reporters`).
+here). :func:`measure` computes every outcome of a week into a mapping keyed by
+name, which Mesa's DataCollector reads through :class:`functools.partial` reporters
+(:func:`reporters`), and the by-kind outcomes into one row per kind of provider (the
+model keeps them; :func:`by_kind_frame` makes the by-kind table).
 
 Adding an outcome: one :class:`Outcome` in :data:`sim.outcome_spec.OUTCOMES` and one
-line in :func:`measure_week`.
+line in :func:`measure`; an outcome also reported by kind (``by_kind=True``) gets its
+numerator and denominator per kind in :func:`_kind_parts` instead, and its system-wide
+value is derived from them, so that the two never disagree.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from sim.dynamics.workforce import annual_turnover
-from sim.kinds import ACUTE_FTE_PER_BED, SOCIAL_CARE, Kind
+from sim.kinds import ACUTE_FTE_PER_BED, KIND_NAMES, N_KINDS, SOCIAL_CARE, Kind
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -28,6 +31,8 @@ if TYPE_CHECKING:
     from sim.model import CollaborationModel
 
 from sim.outcome_spec import (  # noqa: F401  (re-exported: the registry's public names)
+    BY_KIND,
+    BY_KIND_COLUMNS,
     CALIBRATION,
     COLUMNS,
     GINI_PRESSURE_CAP,
@@ -40,6 +45,9 @@ from sim.outcome_spec import (  # noqa: F401  (re-exported: the registry's publi
     outcome,
 )
 
+#: Weeks in a year, for annual rates from weekly counts.
+WEEKS_PER_YEAR = 52
+
 
 # --------------------------------------------------------------------------- measuring
 @dataclass(frozen=True)
@@ -47,11 +55,12 @@ class WeekFlows:
     """This week's patient flows that outcomes count (the rest is read from the model).
 
     Attributes:
-        new: new handoffs due per route group (episodes).
+        new: new handoffs due per route group (episodes), after avoided admissions.
         success: share of each route group's due handoffs completed this week, 0-1.
         reneged: episodes per provider that left a backlog unserved this week.
         workload: episodes per provider waiting for service this week (before service).
         interactions: directed handoff flows, directed aid and milestones this week.
+        served: episodes per provider served this week (for a care home, residents).
     """
 
     new: np.ndarray
@@ -59,6 +68,21 @@ class WeekFlows:
     reneged: np.ndarray
     workload: np.ndarray
     interactions: float
+    served: np.ndarray
+
+
+@dataclass(frozen=True)
+class Week:
+    """One week's measurements: every outcome, and the by-kind outcomes per kind.
+
+    Attributes:
+        values: every outcome of the registry by name (NaN where undefined).
+        by_kind: (number of kinds, len(BY_KIND)) array: row k holds kind k's values of
+            the outcomes in :data:`BY_KIND`, in that order.
+    """
+
+    values: dict[str, float]
+    by_kind: np.ndarray
 
 
 def gini(x: np.ndarray) -> float:
@@ -80,8 +104,45 @@ def _vacancy(staff: np.ndarray, funded: np.ndarray, mask: np.ndarray) -> float:
     return 1.0 - _ratio(staff[mask].sum(), funded[mask].sum())
 
 
-def measure_week(model: CollaborationModel, flows: WeekFlows) -> dict[str, float]:
-    """Every outcome of the week just stepped, keyed by name (one entry per outcome).
+def _kind_parts(model: CollaborationModel, flows: WeekFlows
+                ) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
+    """Per kind of provider, numerator and denominator of every by-kind outcome.
+
+    A kind's value is numerator / denominator (NaN where the denominator is 0); the
+    system's value is the ratio of the totals, so that both come from one sum per kind.
+    A denominator of None marks a count (the value is the numerator itself).
+    O(providers + route groups + partnerships): grouped sums with ``np.bincount``.
+    """
+    st, ps, r = model.state, model.partnerships, model.routes
+    kind = st.kind
+
+    def by(values: np.ndarray | None = None, where: np.ndarray = kind) -> np.ndarray:
+        return np.bincount(where, values, minlength=N_KINDS).astype(np.float64)
+
+    sender_kind = kind[r.sender]
+    to_acute = np.where(r.kind == Kind.ACUTE, flows.new, 0.0)
+    count = by()
+    trust_held = by(ps.trust[:, 0], kind[ps.a]) + by(ps.trust[:, 1], kind[ps.b])
+    ends = by(None, kind[ps.a]) + by(None, kind[ps.b])
+    parts: dict[str, tuple[np.ndarray, np.ndarray | None]] = {
+        "care_coordination": (by(flows.new * flows.success, sender_kind),
+                              by(flows.new, sender_kind)),
+        "delayed_handoffs": (by(model.delayed, sender_kind), None),
+        "vacancy_rate": (by(st.funded - st.staff), by(st.funded)),
+        "unmet_demand": (by(flows.reneged), by(flows.workload)),
+        "mean_trust": (trust_held, ends),
+        "mean_belief": (by(st.faith), count),
+        "admin_burden": (by(st.admin_share * st.staff), by(st.staff)),
+        "mean_belief_staff": (by(st.faith * st.staff), by(st.staff)),
+        "partners_per_provider": (ends, count),
+        "emergency_admissions": (by(to_acute, sender_kind), None),
+    }
+    assert tuple(parts) == BY_KIND, "one computation per by-kind outcome, in registry order"
+    return parts
+
+
+def measure(model: CollaborationModel, flows: WeekFlows) -> Week:
+    """Every outcome of the week just stepped, system-wide and by kind of provider.
 
     An outcome that is undefined this week (see :attr:`Outcome.undefined`) is NaN.
     """
@@ -95,20 +156,32 @@ def measure_week(model: CollaborationModel, flows: WeekFlows) -> dict[str, float
         distance = math.nan
     turnover = annual_turnover(model.leavers_window, model.staff_window, model.steps)
     acute = st.kind == Kind.ACUTE
+    care_home = st.kind == Kind.CARE_HOME
     delayed_acute = np.bincount(model.routes.sender, model.delayed,
                                 minlength=model.n_providers)[acute].sum()
     survivors = ps.at_switch.sum() if model.switched else math.nan
-    return {
-        "care_coordination": _ratio((flows.new * flows.success).sum(), flows.new.sum()),
-        "delayed_handoffs": float(model.delayed.sum()),
-        "vacancy_rate": float(1.0 - st.staff.sum() / st.funded.sum()),
-        "unmet_demand": _ratio(flows.reneged.sum(), flows.workload.sum()),
+    parts = _kind_parts(model, flows)
+    by_kind = np.empty((N_KINDS, len(BY_KIND)))
+    whole: dict[str, float] = {}
+    for j, (name, (num, den)) in enumerate(parts.items()):
+        if den is None:
+            by_kind[:, j], whole[name] = num, float(num.sum())
+        else:
+            by_kind[:, j] = np.divide(num, den, out=np.full(N_KINDS, math.nan), where=den > 0)
+            whole[name] = _ratio(num.sum(), den.sum())
+    sent = by_kind[:, BY_KIND.index("care_coordination")]  # coordination of what each kind sends
+    from_homes = parts["emergency_admissions"][0][Kind.CARE_HOME]
+    values = {
+        "care_coordination": whole["care_coordination"],
+        "delayed_handoffs": whole["delayed_handoffs"],
+        "vacancy_rate": whole["vacancy_rate"],
+        "unmet_demand": whole["unmet_demand"],
         "workload_gini": gini(np.minimum(st.pressure, GINI_PRESSURE_CAP)),
-        "mean_trust": float(ps.trust.mean()) if e else math.nan,
-        "mean_belief": float(st.faith.mean()),
+        "mean_trust": whole["mean_trust"],
+        "mean_belief": whole["mean_belief"],
         "n_partnerships": e,
         "partnership_survival": _ratio(survivors, model.partnerships_at_switch),
-        "admin_burden": float((st.admin_share * st.staff).sum() / st.staff.sum()),
+        "admin_burden": whole["admin_burden"],
         "quality_mean": float(st.quality.mean()),
         "quality_spread": float(st.quality.std()),
         "communication": flows.interactions / e if e else math.nan,
@@ -123,7 +196,48 @@ def measure_week(model: CollaborationModel, flows: WeekFlows) -> dict[str, float
         "mean_formality": float(ps.formality.mean()) if e else math.nan,
         "partner_distance_km": distance,
         "mandated_share": float(ps.mandated.mean()) if e else math.nan,
+        "discharge_coordination": float(sent[Kind.ACUTE]),
+        "referral_coordination": float(sent[Kind.PCN]),
+        "care_home_coordination": float(sent[Kind.CARE_HOME]),
+        "mean_belief_staff": whole["mean_belief_staff"],
+        "partners_per_provider": whole["partners_per_provider"],
+        "emergency_admissions": whole["emergency_admissions"],
+        "care_home_admission_rate": _ratio(WEEKS_PER_YEAR * from_homes,
+                                           flows.served[care_home].sum()),
     }
+    return Week(values, by_kind)
+
+
+def measure_week(model: CollaborationModel, flows: WeekFlows) -> dict[str, float]:
+    """Every outcome of the week just stepped, keyed by name (one entry per outcome).
+
+    An outcome that is undefined this week (see :attr:`Outcome.undefined`) is NaN.
+    """
+    return measure(model, flows).values
+
+
+def by_kind_frame(weeks: np.ndarray, tables: list[np.ndarray] | np.ndarray,
+                  providers: np.ndarray) -> pd.DataFrame:
+    """The by-kind table: one row per week and kind of provider (tidy, long format).
+
+    Args:
+        weeks: the weeks measured (counted from the switch), one per table.
+        tables: one (number of kinds, len(BY_KIND)) array per week (see :class:`Week`).
+        providers: how many providers of each kind the system has.
+
+    Returns:
+        A DataFrame with :data:`BY_KIND_COLUMNS`; ``kind`` is a categorical of the kind
+        names in :data:`sim.kinds.KIND_NAMES` order.
+    """
+    weeks = np.asarray(weeks, dtype=np.int64)
+    values = (np.asarray(tables, dtype=np.float64).reshape(-1, len(BY_KIND)) if len(weeks)
+              else np.zeros((0, len(BY_KIND))))
+    frame = pd.DataFrame(values, columns=list(BY_KIND))
+    frame.insert(0, "providers", np.tile(np.asarray(providers, dtype=np.int64), len(weeks)))
+    frame.insert(0, "kind", pd.Categorical.from_codes(np.tile(np.arange(N_KINDS), len(weeks)),
+                                                      categories=list(KIND_NAMES)))
+    frame.insert(0, "week", np.repeat(weeks, N_KINDS))
+    return frame
 
 
 def read_outcome(model: CollaborationModel, name: str) -> float:

@@ -26,7 +26,8 @@ from omegaconf import OmegaConf
 import sim
 from sim import COLUMNS, OUTCOMES, CollaborationModel
 from sim.config import ConfigError, SimConfig, from_dict
-from sim.outcomes import WeekFlows, measure_week
+from sim.kinds import KIND_NAMES
+from sim.outcomes import BY_KIND, BY_KIND_COLUMNS, Week, WeekFlows, measure
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 MAX_EXAMPLES = int(os.environ.get("COLLABSIM_HYPOTHESIS_EXAMPLES", "25"))
@@ -191,9 +192,12 @@ def check_table(weekly: pd.DataFrame, config: SimConfig) -> None:
     survival = weekly["partnership_survival"]
     assert survival[weekly["week"] < 0].isna().all(), "survival defined before the switch"
     policy = weekly[weekly["week"] >= 0]
-    if not config.regime.may_exit and config.regime.maintain:
-        # no exit: whatever the switch left of the earlier partnerships survives
-        # (or it stays undefined: no partnership existed at the switch)
+    reviews = (config.regime.partner_choice in ("assigned", "both")
+               and config.regime.review_weeks > 0)
+    if not config.regime.may_exit and config.regime.maintain and not reviews:
+        # no exit (and no authority's review that ends failing assignments): whatever
+        # the switch left of the earlier partnerships survives (or it stays undefined:
+        # no partnership existed at the switch)
         assert policy["partnership_survival"].nunique(dropna=False) <= 1
         assert (np.diff(policy["n_partnerships"].to_numpy()) >= 0).all()
 
@@ -233,16 +237,17 @@ def test_outcome_lookup_names_the_valid_ones() -> None:
 
 
 def test_every_outcome_is_measured_every_week_and_nothing_else(monkeypatch) -> None:
-    """measure_week returns one value per registered outcome, every week, and the
+    """measure returns one value per registered outcome, every week, and the
     DataCollector's table has exactly the registry's columns in its order."""
     measured: list[set[str]] = []
 
-    def spy(model, flows: WeekFlows) -> dict[str, float]:
-        values = measure_week(model, flows)
-        measured.append(set(values))
-        return values
+    def spy(model, flows: WeekFlows) -> Week:
+        week = measure(model, flows)
+        measured.append(set(week.values))
+        assert week.by_kind.shape == (len(KIND_NAMES), len(BY_KIND))
+        return week
 
-    monkeypatch.setattr("sim.outcomes.measure_week", spy)
+    monkeypatch.setattr("sim.outcomes.measure", spy)
     config = from_dict({"seed": 3, "system": {"name": "teaching"},
                         "time": {"burn_in_weeks": 3, "policy_weeks": 3}})
     model = CollaborationModel(config)
@@ -252,6 +257,50 @@ def test_every_outcome_is_measured_every_week_and_nothing_else(monkeypatch) -> N
     weekly = model.datacollector.get_model_vars_dataframe()
     assert list(weekly.columns) == ["week", *COLUMNS]
     assert weekly["n_partnerships"].tolist()[-1] == len(model.partnerships)
+
+
+def test_by_kind_table_adds_up_to_the_system_values() -> None:
+    """The by-kind table has one row per week and kind, and its values, weighted by what
+    each kind contributes, give the weekly table's system-wide values: one computation."""
+    config = from_dict({"seed": 5, "system": {"name": "teaching"},
+                        "time": {"burn_in_weeks": 20, "policy_weeks": 10}})
+    model = CollaborationModel(config)
+    model.run()
+    weekly = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+    kinds = model.by_kind_frame()
+    assert list(kinds.columns) == list(BY_KIND_COLUMNS)
+    assert len(kinds) == len(weekly) * len(KIND_NAMES)
+    assert kinds["week"].tolist() == np.repeat(weekly["week"], len(KIND_NAMES)).tolist()
+    assert list(kinds["kind"].cat.categories) == list(KIND_NAMES)
+    counts = np.bincount(model.state.kind, minlength=len(KIND_NAMES))
+    last = kinds[kinds["week"] == weekly["week"].iloc[-1]].reset_index(drop=True)
+    np.testing.assert_array_equal(last["providers"], counts)
+    end = weekly.iloc[-1]
+    st_ = model.state
+    staff = np.bincount(st_.kind, st_.staff, minlength=len(KIND_NAMES))
+    funded = np.bincount(st_.kind, st_.funded, minlength=len(KIND_NAMES))
+    # counts add up; provider means weighted by providers; staff-weighted by staff
+    for name in ("emergency_admissions", "delayed_handoffs"):
+        assert np.isclose(np.nansum(last[name]), end[name], rtol=1e-9), name
+    for name in ("mean_belief", "partners_per_provider"):
+        assert np.isclose(np.nansum(last[name] * counts) / counts.sum(), end[name]), name
+    for name in ("mean_belief_staff", "admin_burden"):
+        assert np.isclose(np.nansum(last[name] * staff) / staff.sum(), end[name]), name
+    assert np.isclose(np.nansum(last["vacancy_rate"] * funded) / funded.sum(),
+                      end["vacancy_rate"])
+    # the named breakdowns are the by-kind coordination of their senders
+    for name, kind in (("discharge_coordination", "acute"), ("referral_coordination", "pcn"),
+                       ("care_home_coordination", "care_home")):
+        assert np.isclose(end[name], last.loc[last["kind"] == kind, "care_coordination"].item(),
+                          equal_nan=True), name
+    # with the pathway share alone (no avoided admissions), the care home rate is
+    # the pathway's 0.013 a resident-week, 0.676 a year
+    assert abs(end["care_home_admission_rate"]) <= 52 * 0.013 + 1e-9
+    # per-kind values lie within the registry's bounds
+    for name in BY_KIND:
+        o = sim.outcome(name)
+        col = kinds[name].dropna()
+        assert col.between(o.low, o.high).all(), name
 
 
 def test_model_with_its_collector_pickles() -> None:
