@@ -35,8 +35,13 @@ from sim.stats import Interval
 from sim.validation import measures as M
 from sim.validation.scenarios import PresetValue
 
-Form = Literal["superiority", "non-inferiority", "design property"]
-FORMS: tuple[str, ...] = ("superiority", "non-inferiority", "design property")
+Form = Literal["superiority", "non-inferiority", "design property", "published range",
+               "comparison"]
+FORMS: tuple[str, ...] = ("superiority", "non-inferiority", "design property",
+                          "published range", "comparison")
+#: Forms with a published range (decided by overlap) and forms that are not evidence.
+RANGED: tuple[str, ...] = ("published range", "comparison")
+NOT_EVIDENCE: tuple[str, ...] = ("design property", "comparison")
 
 
 @dataclass(frozen=True)
@@ -56,7 +61,12 @@ class Criterion:
             ``direction``), ``"non-inferiority"`` (at least as well: the effect is not
             worse than ``smallest_effect`` against ``direction``) or ``"design
             property"`` (decided like superiority, but follows from the design and is
-            not evidence).
+            not evidence) or ``"published range"`` (the interval overlaps ``published``;
+            ``smallest_effect`` is then the resolution at which a difference matters) or
+            ``"comparison"`` (a published figure shown beside the simulated one, decided
+            like a published range but not evidence: e.g. a figure the scenario was set
+            to match).
+        published: (low, high) of a published range, for ``"published range"`` only.
     """
 
     name: str
@@ -66,6 +76,7 @@ class Criterion:
     unit: str
     basis: str
     form: Form = "superiority"
+    published: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         if self.direction not in (-1, 1):
@@ -82,6 +93,13 @@ class Criterion:
         if self.form not in FORMS:
             raise ValueError(f"criterion {self.name}: form={self.form!r}; allowed "
                              f"{', '.join(FORMS)}")
+        ranged = self.form in RANGED
+        if ranged != (self.published is not None) or (
+                ranged and not self.published[0] <= self.published[1]):
+            raise ValueError(f"criterion {self.name}: published={self.published!r} with "
+                             f"form={self.form!r}; a published range (low <= high) is "
+                             "required with forms 'published range' and 'comparison', "
+                             "and only with them")
 
     @property
     def threshold(self) -> float:
@@ -92,18 +110,26 @@ class Criterion:
     @property
     def rule(self) -> str:
         """The decision rule in words, e.g. ``"lower end > +0.01"``."""
+        if self.published is not None:
+            low, high = self.published
+            return f"interval overlaps [{low:.4g}, {high:.4g}] {self.unit}"
         end = "lower end" if self.direction > 0 else "upper end"
         op = ">" if self.direction > 0 else "<"
         return f"{end} {op} {self.threshold:+.4g} {self.unit}"
 
     @property
     def is_evidence(self) -> bool:
-        """False for a design property (reported, but not counted as evidence)."""
-        return self.form != "design property"
+        """False for a design property or a comparison (reported, not counted as
+        evidence)."""
+        return self.form not in NOT_EVIDENCE
 
     def passes(self, interval: Interval) -> bool:
         """True if the whole interval lies beyond :attr:`threshold` in ``direction``
-        (False when the interval is undefined)."""
+        (False when the interval is undefined); for a published range, True if the
+        interval overlaps it."""
+        if self.published is not None:
+            low, high = self.published
+            return bool(interval.low <= high and interval.high >= low)
         if self.direction > 0:
             return bool(interval.low > self.threshold)
         return bool(interval.high < self.threshold)
@@ -283,6 +309,21 @@ def _allocation(r: Mapping[str, RunResult]) -> list[float]:
             for c in ("workload_gini", "vacancy_rate")]
 
 
+def _growth(result: RunResult) -> float:
+    """Growth of emergency admissions over the policy period (share): the mean of its last
+    year over the mean of the year before the switch, minus 1."""
+    end = result.config.time.policy_weeks - 1
+    return (M.policy_mean(result, "emergency_admissions", end - M.YEAR + 1, end)
+            / M.policy_mean(result, "emergency_admissions", -M.YEAR, -1) - 1.0)
+
+
+def _admissions(r: Mapping[str, RunResult]) -> list[float]:
+    still, programme = _growth(r["status_quo"]), _growth(r["programme"])
+    ratio = (M.policy_mean(r["supported"], "care_home_admission_rate")
+             / M.policy_mean(r["unsupported"], "care_home_admission_rate"))
+    return [still - programme, ratio, still, programme]
+
+
 # --------------------------------------------------------------------------- scenarios
 
 _FRESH = {"time.burn_in_weeks": 0, "context.initial_trust": 0.1}
@@ -301,6 +342,33 @@ STATUS_QUO_CONTINUED: dict[str, Any] = {
     **{f"regime.{f.name}": getattr(STATUS_QUO, f.name)
        for f in dataclasses.fields(RegimeConfig) if f.name != "name"},
     "regime.name": "status_quo"}
+
+#: Pattern 12: demand growth per year that makes demand grow 12% over five years
+#: (1.12 ** (1 / 5) - 1), the published growth of emergency admissions in areas with
+#: neither programme, 2013-2018 [CAL]; the admissions themselves are measured.
+ADMISSIONS_DEMAND_GROWTH = round(1.12 ** (1 / 5) - 1, 4)
+#: Pattern 12's collaboration programme: the locally led regime (locally designed, like
+#: the vanguards the published figures come from).
+PROGRAMME = "local"
+#: Pattern 12's published figures [CAL] (BMC Health Services Research 2021; Rushcliffe,
+#: Wakefield, Sutton), share over five years and rate ratio.
+GROWTH_WITHOUT = (0.12, 0.12)
+GROWTH_WITH = (0.035, 0.088)
+CARE_HOME_RATIO = (0.60, 1.0)
+_GROWTH_POINT = ("one percentage point of five-year growth: a fifth of the smallest "
+                 "published gap between areas with and without a programme (12% vs "
+                 "3.5-8.8%) (assumption)")
+_RATIO_RESOLUTION = ("care_home_admission_rate's smallest meaningful difference over the "
+                     "published 0.70 a year: a rate ratio of 0.05")
+
+
+def _fresh_status_quo(choice: str) -> dict[str, Any]:
+    """A system without partnerships (no burn-in) under the status quo's levers, except
+    who forms partnerships: ``assigned`` (each provider gets its nearest partner of each
+    pathway kind, so every care home has a PCN partner) or ``none`` (nobody has one)."""
+    return {**STATUS_QUO_CONTINUED, "time.burn_in_weeks": 0,
+            "regime.partner_choice": choice}
+
 
 _C = "care_coordination"
 _B = "mean_belief"
@@ -473,6 +541,39 @@ PATTERNS: tuple[Pattern, ...] = (
                    **of_outcome("workload_gini")),
          Criterion("vacancies", "status quo minus local vacancy_rate > 0", +1,
                    **of_outcome("vacancy_rate")))),
+    Pattern(
+        "12_admissions", "Admissions against published effect sizes", "[CAL]",
+        f"demand grows {ADMISSIONS_DEMAND_GROWTH:.2%} a year (12% over five years) from the "
+        f"start of the run; emergency admissions' growth over the policy period (last year "
+        f"over the year before the switch) under the {PROGRAMME} programme vs the status quo "
+        "continued; and the care-home admission rate (policy-period mean) in a system "
+        "without partnerships (no burn-in, the status quo's levers) where an authority "
+        "gives every provider its nearest partner of each pathway kind (every care home a "
+        "PCN partner) vs where nobody forms partnerships. Published: +12% growth without a "
+        "programme, +3.5% to +8.8% with one (BMC HSR 2021); rate ratios 0.60-1.0 for "
+        "enhanced support in care homes (Rushcliffe, Wakefield, Sutton)",
+        {"status_quo": {**STATUS_QUO_CONTINUED,
+                        "context.demand_growth": ADMISSIONS_DEMAND_GROWTH},
+         "programme": {"regime": PROGRAMME,
+                       "context.demand_growth": ADMISSIONS_DEMAND_GROWTH},
+         "supported": _fresh_status_quo("assigned"),
+         "unsupported": _fresh_status_quo("none")},
+        _admissions,
+        (Criterion("growth_slowed", f"admissions growth, status quo continued minus "
+                   f"{PROGRAMME} programme > 0", +1, 0.01, "share over the policy period",
+                   _GROWTH_POINT),
+         Criterion("care_home_ratio", "care-home admission rate, every care home with a PCN "
+                   "partner / none with one, within the published rate ratios", -1, 0.05,
+                   "ratio", _RATIO_RESOLUTION, form="published range",
+                   published=CARE_HOME_RATIO),
+         Criterion("growth_without", "admissions growth under the status quo continued, "
+                   "beside the published growth without a programme", +1, 0.01,
+                   "share over the policy period", _GROWTH_POINT, form="comparison",
+                   published=GROWTH_WITHOUT),
+         Criterion("growth_with", f"admissions growth under the {PROGRAMME} programme, "
+                   "beside the published growth with one", +1, 0.01,
+                   "share over the policy period", _GROWTH_POINT, form="comparison",
+                   published=GROWTH_WITH))),
 )
 
 #: Other plausible settings at which every pattern is checked again (robustness); a

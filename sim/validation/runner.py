@@ -65,7 +65,7 @@ def measure_patterns(base: Sequence[str], replicates: Iterable[int], workers: in
         base: Hydra override strings of the base scenario (``[]`` for the defaults).
         replicates: replicate indices (the same for every pattern and scenario).
         workers: parallel processes (1 runs here).
-        patterns: pattern keys (default: all eleven).
+        patterns: pattern keys (default: all).
         setting: dotted-key changes of a robustness setting, under each pattern's own.
         progress: show a progress bar.
 
