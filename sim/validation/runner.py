@@ -90,9 +90,10 @@ def summarise_patterns(effects: pd.DataFrame) -> list[dict]:
 
     Returns:
         One dict per criterion measured, in the order of :data:`PATTERNS`: ``pattern,
-        name, criterion`` (its statement), ``form`` (superiority, non-inferiority or
-        design property), ``smallest_effect, unit, basis, rule`` (the decision rule in
-        words), ``effect, ci_low, ci_high, passed, replicates``. A replicate whose
+        name, criterion`` (its statement), ``form`` (superiority, non-inferiority,
+        design property, published range or comparison), ``smallest_effect, unit,
+        basis, rule`` (the decision rule in words), ``published`` ([low, high] or
+        None), ``effect, ci_low, ci_high, passed, replicates``. A replicate whose
         effect is undefined (NaN) does not count.
     """
     out = []
@@ -106,6 +107,8 @@ def summarise_patterns(effects: pd.DataFrame) -> list[dict]:
             out.append({"pattern": p.key, "name": crit.name, "criterion": crit.statement,
                         "form": crit.form, "smallest_effect": crit.smallest_effect,
                         "unit": crit.unit, "basis": crit.basis, "rule": crit.rule,
+                        "published": (list(crit.published) if crit.published is not None
+                                      else None),
                         "effect": interval.mean, "ci_low": interval.low,
                         "ci_high": interval.high, "passed": crit.passes(interval),
                         "replicates": interval.n})
