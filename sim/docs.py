@@ -197,8 +197,21 @@ def render_kinds() -> str:
          "handoff shares of served episodes (pathways)"], rows))
 
 
+def render_validation() -> str:
+    """Markdown table of the validation patterns and criteria of :mod:`sim.validation`:
+    each criterion with its form, smallest meaningful effect and decision rule."""
+    from sim.validation.patterns import PATTERNS
+
+    rows = []
+    for p in PATTERNS:
+        crits = "; ".join(f"{c.statement} [{c.form}; {c.rule}]" for c in p.criteria)
+        rows.append([p.key.split("_", 1)[0], _cell(p.description), _cell(crits)])
+    return "\n".join(_table(["#", "scenarios", "criteria [form; decision rule]"], rows))
+
+
 #: Marker name -> renderer of that block of docs/ODD.md.
 BLOCKS = {
+    "validation": render_validation,
     "params": render_params,
     "regimes": render_regimes,
     "outcomes": render_outcomes,

@@ -1,4 +1,4 @@
-"""Validation against the evidence: the eleven patterns of MODEL.md, with paired replicates.
+"""Validation against the evidence: the patterns of MODEL.md, with paired replicates.
 
 Each pattern names the scenarios it compares, criteria stated before running, and an
 *effect* measured within one replicate from the runs' results (all scenarios of a

@@ -21,7 +21,8 @@ def parser() -> argparse.ArgumentParser:
     """The command's arguments (defaults from :class:`Settings`)."""
     p = argparse.ArgumentParser(
         prog="collabsim-validate",
-        description="Check the model against the eleven patterns of the evidence (MODEL.md) "
+        description="Check the model against the patterns of the evidence (MODEL.md, and one "
+        "against published effect sizes) "
         "with paired replicates, at the base scenario and at four other plausible settings, "
         "plus the status-quo calibration; write validation.md, validation.json, CSV tables "
         "and figures.",
@@ -45,7 +46,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=_DEFAULTS.workers,
                    help="parallel processes (default %(default)s)")
     p.add_argument("--patterns", nargs="+", default=list(_DEFAULTS.patterns), metavar="KEY",
-                   help="only these patterns (default: all eleven)")
+                   help="only these patterns (default: all)")
     p.add_argument("--out", type=Path, default=_DEFAULTS.out,
                    help="folder the report is written into (default %(default)s)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")

@@ -65,7 +65,7 @@ def measure_patterns(base: Sequence[str], replicates: Iterable[int], workers: in
         base: Hydra override strings of the base scenario (``[]`` for the defaults).
         replicates: replicate indices (the same for every pattern and scenario).
         workers: parallel processes (1 runs here).
-        patterns: pattern keys (default: all eleven).
+        patterns: pattern keys (default: all).
         setting: dotted-key changes of a robustness setting, under each pattern's own.
         progress: show a progress bar.
 
@@ -90,8 +90,11 @@ def summarise_patterns(effects: pd.DataFrame) -> list[dict]:
 
     Returns:
         One dict per criterion measured, in the order of :data:`PATTERNS`: ``pattern,
-        criterion`` (its statement), ``effect, ci_low, ci_high, passed, replicates``.
-        A replicate whose effect is undefined (NaN) does not count.
+        name, criterion`` (its statement), ``form`` (superiority, non-inferiority,
+        design property, published range or comparison), ``smallest_effect, unit,
+        basis, rule`` (the decision rule in words), ``published`` ([low, high] or
+        None), ``effect, ci_low, ci_high, passed, replicates``. A replicate whose
+        effect is undefined (NaN) does not count.
     """
     out = []
     for p in PATTERNS:
@@ -101,7 +104,11 @@ def summarise_patterns(effects: pd.DataFrame) -> list[dict]:
             if sel.empty:
                 continue
             interval = mean_interval(sel.to_numpy())
-            out.append({"pattern": p.key, "criterion": crit.statement,
+            out.append({"pattern": p.key, "name": crit.name, "criterion": crit.statement,
+                        "form": crit.form, "smallest_effect": crit.smallest_effect,
+                        "unit": crit.unit, "basis": crit.basis, "rule": crit.rule,
+                        "published": (list(crit.published) if crit.published is not None
+                                      else None),
                         "effect": interval.mean, "ci_low": interval.low,
                         "ci_high": interval.high, "passed": crit.passes(interval),
                         "replicates": interval.n})

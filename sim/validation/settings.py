@@ -21,7 +21,7 @@ class Settings:
             needs two).
         robustness_replicates: paired replicates per robustness setting (0 skips them).
         workers: parallel processes (>= 1).
-        patterns: pattern keys to run (empty: all eleven).
+        patterns: pattern keys to run (empty: all).
         out: folder the report is written into.
     """
 
