@@ -14,6 +14,9 @@ from sim.app.session import DEFAULTS, ClassroomModel, Session
 from sim.config import ConfigError, parameter
 from sim.loading import options
 
+#: The status-quo burn-in the app starts with (the schema default), in weeks.
+BURN_IN = sim.SimConfig().time.burn_in_weeks
+
 SHORT = {"time.burn_in_weeks": 6, "time.policy_weeks": 8}  # small runs for tests
 
 
@@ -373,7 +376,7 @@ def test_the_page_renders_the_map_plots_settings_and_info_and_a_thing_to_try_res
         [text] = _by_class(rc, v.Html, "phase")
         return str(text.children[0])
 
-    assert map_spec()["title"] == "Week -104" and "status quo" in phase()
+    assert map_spec()["title"] == f"Week {-BURN_IN}" and "status quo" in phase()
     assert "the local regime takes over" in phase()
     [info_card] = _by_class(rc, v.Card, "info-panel")
     assert "What is it?" in repr(info_card)
@@ -381,4 +384,4 @@ def test_the_page_renders_the_map_plots_settings_and_info_and_a_thing_to_try_res
     assert len(rc.find(v.Slider).widgets) == len(page.CONTROLS) - 3
     rc.find(v.Btn, children=["Withdraw support for collaboration"]).widget.click()
     assert "the none regime takes over" in phase()
-    assert map_spec()["title"] == "Week -104"
+    assert map_spec()["title"] == f"Week {-BURN_IN}"

@@ -22,6 +22,11 @@ from pathlib import Path
 
 import pytest
 
+from sim import SimConfig
+
+#: The status-quo burn-in the app starts with (the schema default), in weeks.
+BURN_IN = SimConfig().time.burn_in_weeks
+
 CHROMIUM = Path(os.environ.get("COLLABSIM_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -162,7 +167,7 @@ def test_the_page_plays_resets_and_applies_a_thing_to_try(server, laptop_page, s
     page.goto(server)
     page.locator(".phase").wait_for(timeout=90_000)
     map_chart, plots = _charts(page)
-    assert _week(page) == -104
+    assert _week(page) == -BURN_IN
     for text in ("Settings", "Things to try", "What is it?", "Labour supply", "Initial trust"):
         assert page.get_by_text(text, exact=False).count() > 0, text
     time.sleep(1.0)  # let Vega finish drawing before comparing pictures
@@ -183,12 +188,12 @@ def test_the_page_plays_resets_and_applies_a_thing_to_try(server, laptop_page, s
     _choose(page, "control-regime", "mandated")
     page.get_by_text("the mandated regime takes over at week 0", exact=False).wait_for()
     page.get_by_role("button", name="Reset").click()
-    _wait_week(page, lambda w: w == -104)
+    _wait_week(page, lambda w: w == -BURN_IN)
     assert "mandated" in page.locator(".phase").inner_text()
 
     page.locator(".preset-no_support").click()
     page.get_by_text("the none regime takes over at week 0", exact=False).wait_for()
-    assert _week(page) == -104
+    assert _week(page) == -BURN_IN
     page.get_by_role("button", name="▶").click()
     _wait_week(page, lambda w: w >= -95)
     page.get_by_role("button", name="❚❚").click()
