@@ -175,12 +175,12 @@ def test_the_page_plays_resets_and_applies_a_thing_to_try(server, laptop_page, s
     shots(page, "laptop-start")
 
     page.get_by_role("button", name="Step").click()
-    _wait_week(page, lambda w: w == -103)
+    _wait_week(page, lambda w: w == -BURN_IN + 1)
     page.get_by_role("button", name="▶").click()
-    _wait_week(page, lambda w: w >= -80)
+    _wait_week(page, lambda w: w >= -BURN_IN + 24)
     page.get_by_role("button", name="❚❚").click()
     stopped = _wait_still(page)
-    assert stopped >= -80
+    assert stopped >= -BURN_IN + 24
     assert map_chart.screenshot() != map_before  # partnerships formed and coloured
     assert plots.screenshot() != plots_before  # lines drawn
     shots(page, "laptop-played")
@@ -195,7 +195,7 @@ def test_the_page_plays_resets_and_applies_a_thing_to_try(server, laptop_page, s
     page.get_by_text("the none regime takes over at week 0", exact=False).wait_for()
     assert _week(page) == -BURN_IN
     page.get_by_role("button", name="▶").click()
-    _wait_week(page, lambda w: w >= -95)
+    _wait_week(page, lambda w: w >= -BURN_IN + 9)
     page.get_by_role("button", name="❚❚").click()
     _wait_still(page)
     shots(page, "laptop-thing-to-try")
