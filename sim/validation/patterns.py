@@ -546,7 +546,7 @@ PATTERNS: tuple[Pattern, ...] = (
     Pattern(
         "12_admissions", "Admissions against published effect sizes", "[CAL]",
         f"demand grows {ADMISSIONS_DEMAND_GROWTH:.2%} a year (12% over five years) from the "
-        f"start of the run; emergency admissions' growth over the policy period (last year "
+        f"switch (the burn-in at today's demand); emergency admissions' growth over the policy period (last year "
         f"over the year before the switch) under the {PROGRAMME} programme vs the status quo "
         "continued; and the care-home admission rate (policy-period mean) in a system "
         "without partnerships (no burn-in, the status quo's levers) where an authority "
