@@ -256,12 +256,38 @@ def _check_results_folder(root: Path = Path("results")) -> None:
         fail(f"cannot write results: the folder '{display_path(root)}' is not writable", 1)
 
 
+def _own_help(args: Sequence[str]) -> None:
+    """``--help``/``-h`` and ``--keys [WORD]``: print (:mod:`sim.usage`) and exit 0.
+
+    Hydra's own help would print every key's value without units or meanings; its
+    options stay available as ``--hydra-help``.
+    """
+    from sim import usage
+
+    if "--keys" in args:
+        rest = list(args[args.index("--keys") + 1:])
+        word = rest[0] if rest and not rest[0].startswith("-") else None
+        _print_and_exit(usage.keys_text(word))
+    if "--help" in args or "-h" in args:
+        _print_and_exit(usage.help_text(PROG))
+
+
+def _print_and_exit(text: str) -> NoReturn:
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:  # collabsim --keys | head
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    raise SystemExit(0)
+
+
 def main() -> None:
     """Entry point of the ``collabsim`` console script."""
     import hydra
 
     from sim.sweep import with_sweep_overrides
 
+    _own_help(sys.argv[1:])
     _check_results_folder()
     # SIGTERM (a scheduler or `kill`) stops a run like Ctrl-C: nothing half-written.
     signal.signal(signal.SIGTERM, _terminate)
