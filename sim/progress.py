@@ -160,7 +160,7 @@ class Progress:
             seconds = self.estimate.seconds_left(left, now)
             parts.append("estimating time left" if seconds is None
                          else f"about {clock_text(seconds)} left")
-        return "".join(f", {p}" for p in parts)
+        return ", ".join(parts)  # tqdm puts ", " before a postfix
 
     def line(self, done: int, failed: int) -> str:
         """One progress line: ``collabsim: 12/80 runs finished, 0:40 elapsed, ...``."""
