@@ -18,7 +18,10 @@ when whole: ``<output dir>/run/provenance.json`` existing means the run is compl
 A sweep (an experiment that sets ``hydra.mode: MULTIRUN``, or ``-m``) runs each job
 through :func:`sim.sweep.execute` into ``results/sweeps/<name>/<swept values>/run/``;
 :class:`SweepCallback` validates every job first, shows progress and writes the report
-(:mod:`sim.report`). The validation suite has its own command (``collabsim-validate``).
+(:mod:`sim.report`); the end of a sweep and ``collabsim-report`` both write the report
+through :func:`write_report`. ``collabsim --help`` and ``collabsim --keys [WORD]`` print
+:mod:`sim.usage`'s text (Hydra's own help stays ``--hydra-help``). The validation suite
+has its own command (``collabsim-validate``).
 
 Exit status: 0 success; 2 a configuration error found by the schema's validation
 (``collabsim: error: ...`` on stderr, no traceback, no run folder left behind);
@@ -356,10 +359,15 @@ def report_main(argv: Sequence[str] | None = None) -> int:
         print(f"{REPORT_PROG}: error: {folder} is not a folder", file=sys.stderr)
         return 2
     try:
+        swept = [o.input_line for o in hydra_glue.parse_overrides(args.reference)
+                 if o.is_sweep_override()]
         reference = dict(typed_overrides(args.reference)) if args.reference else None
     except Exception as err:  # Hydra's parser: not KEY=VALUE
-        print(f"{REPORT_PROG}: error: --reference {' '.join(args.reference)}: expected "
-              f"KEY=VALUE ({str(err).strip().splitlines()[0]})", file=sys.stderr)
+        swept, reference = [str(err).strip().splitlines()[0]], None
+    if swept:
+        print(f"{REPORT_PROG}: error: --reference {' '.join(args.reference)}: expected one "
+              f"KEY=VALUE per option, e.g. --reference regime=local ({swept[0]})",
+              file=sys.stderr)
         return 2
     write_report(folder, reference=reference, figures=not args.no_figures, prog=REPORT_PROG)
     return 0

@@ -7,11 +7,14 @@ the end of a sweep (by :class:`sim.cli.SweepCallback`) or on demand::
     uv run collabsim-report results/sweeps/culture --reference context.culture_spread=0.1
 
 It writes ``<sweep>/report/`` atomically (a temporary folder renamed into place, the
-previous report replaced only once the new one is whole)::
+previous report replaced only once the new one is whole; a reference that names no
+scenario of the sweep is a :class:`ReportError` and leaves the old report as it was)::
 
-    report.md         for a policy researcher: what was compared, each outcome's scenario
-                      means with 95% intervals and paired differences against the
-                      reference scenario, how sure, which runs failed
+    report.md         for a policy reader (:mod:`sim.report_md`): main findings, what was
+                      compared, each outcome's scenario means with 95% intervals and
+                      paired differences against the reference, judged against the
+                      outcome's smallest meaningful difference; how sure; failed runs
+    report.html       the same as one self-contained page (:mod:`sim.report_html`)
     runs.parquet/csv  the tidy table: one row per run (scenario columns, seed, replicate,
                       status, every summary value)
     scenarios.csv     per scenario and outcome: n, mean, sd, 95% CI

@@ -66,24 +66,51 @@ def copy(sweep, tmp_path) -> Path:
     return target
 
 
+def report_here(capsys, *args: str) -> tuple[int, str, str]:
+    """``collabsim-report ARGS`` in this process (its exit status, stdout, stderr)."""
+    from sim.cli import report_main
+
+    try:
+        status = report_main(list(args))
+    except SystemExit as exit_:
+        status = exit_.code
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
 # --------------------------------------------------------------------------- the reference
-@pytest.mark.parametrize("reference", ["regime=mandatd", "foo=1", "system=ics"])
-def test_a_reference_naming_no_scenario_fails_and_keeps_the_report(copy, reference):
+def test_a_misspelt_reference_fails_and_keeps_the_report(copy):
     before = snapshot(copy)
-    proc = run(REPORT, str(copy), "--reference", reference, "--no-figures")
+    proc = run(REPORT, str(copy), "--reference", "regime=mandatd")
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr
     first = proc.stderr.splitlines()[0]
-    assert first.startswith(f"collabsim-report: error: the reference {reference} names no "
+    assert first.startswith("collabsim-report: error: the reference regime=mandatd names no "
                             "scenario of this sweep")
     assert "regime=none; regime=local" in first  # the scenarios to choose from
     assert snapshot(copy) == before  # the old report byte for byte, nothing added
 
 
-def test_a_valid_reference_rebuilds_the_report(copy):
-    proc = run(REPORT, str(copy), "--reference", "regime=local", "--no-figures")
-    assert proc.returncode == 0, proc.stderr
-    assert "4 complete runs, 0 failed, 0 missing" in proc.stdout
+@pytest.mark.parametrize(("reference", "message"), [
+    ("foo=1", "the reference foo=1 names no scenario of this sweep; its scenarios are: "
+              "regime=none; regime=local"),
+    ("system=ics", "the reference system=ics names no scenario"),  # every run: teaching
+    ("regime=local,none", "--reference regime=local,none: expected one KEY=VALUE"),
+    ("regime", "--reference regime: expected one KEY=VALUE"),
+])
+def test_a_reference_naming_no_scenario_is_an_error(copy, capsys, reference, message):
+    before = snapshot(copy)
+    status, out, err = report_here(capsys, str(copy), "--reference", reference)
+    assert status == 2 and out == ""
+    assert err.startswith(f"collabsim-report: error: {message}"), err
+    assert snapshot(copy) == before
+
+
+def test_a_valid_reference_rebuilds_the_report(copy, capsys):
+    status, out, _ = report_here(capsys, str(copy), "--reference", "regime=local",
+                                 "--no-figures")
+    assert status == 0
+    assert "4 complete runs, 0 failed, 0 missing" in out
     diffs = pd.read_csv(copy / "report" / "differences.csv")
     assert set(diffs["reference"]) == {"regime=local"}
     assert set(diffs["judgement"]) <= {"clear and meaningful", "clear but negligible",
@@ -102,9 +129,8 @@ def test_a_sweep_whose_reference_names_no_scenario_fails_before_running(tmp_path
     assert not (tmp_path / "results").exists()  # nothing ran, nothing written
 
 
-def test_the_sweeps_report_and_collabsim_report_are_the_same(sweep, copy):
-    proc = run(REPORT, str(copy))
-    assert proc.returncode == 0, proc.stderr
+def test_the_sweeps_report_and_collabsim_report_are_the_same(sweep, copy, capsys):
+    assert report_here(capsys, str(copy))[0] == 0
 
     def text(folder: Path) -> str:
         md = (folder / "report" / "report.md").read_text()
@@ -225,11 +251,11 @@ def test_keys_lists_every_key_with_unit_range_role_and_meaning():
 def test_keys_filters_by_word_and_says_when_nothing_matches():
     proc = run(COLLABSIM, "--keys", "trust")
     assert proc.returncode == 0, proc.stderr
-    keys = [r.split()[0] for r in proc.stdout.splitlines()[1:] if r and r[0].isalpha()]
-    keys = [k for k in keys if "." in k]
-    assert keys and all("trust" in k for k in keys)
-    levers = usage.keys_text("lever").splitlines()
-    assert all(" lever " in r for r in levers[1:] if r and "." in r.split()[0])
+    table = proc.stdout.split("\n\n")[0].splitlines()[1:]  # the rows, before the notes
+    keys = [r.split()[0] for r in table]
+    assert len(keys) >= 10 and all("trust" in k for k in keys)
+    levers = usage.keys_text("lever").split("\n\n")[0].splitlines()[1:]
+    assert levers and all(" lever " in r for r in levers)
     assert "no key contains 'nosuch'" in usage.keys_text("nosuch")
 
 
