@@ -290,7 +290,8 @@ class CollaborationModel(mesa.Model):
         arrivals = flows.weekly_demand(
             st.demand_base, self.week + cfg.time.burn_in_weeks, cfg.context.seasonality,
             cfg.context.demand_growth, rng,
-            peak_week=cfg.time.burn_in_weeks - flows.SWITCH_AFTER_WINTER_PEAK_WEEKS)
+            peak_week=cfg.time.burn_in_weeks - flows.SWITCH_AFTER_WINTER_PEAK_WEEKS,
+            growth_start=cfg.time.burn_in_weeks)
         st.backlog = st.backlog + arrivals
         delayed_by_provider = np.bincount(self.routes.sender, self.delayed,
                                           minlength=self.n_providers)

@@ -111,22 +111,28 @@ def shots(tmp_path):
             shutil.copy2(path, Path(target) / f"app-{path.name}")
 
 
-def _week(page) -> int:
-    text = page.locator(".phase").inner_text()
+#: Seconds a wait for the page may take. The server steps the model and re-renders the
+#: map and plots each week; on a loaded 2-core machine a re-render has taken over 30 s,
+#: while the page itself was correct, so the waits allow for that.
+PATIENCE = 90.0
+
+
+def _week(page, timeout: float = PATIENCE) -> int:
+    text = page.locator(".phase").inner_text(timeout=timeout * 1000)
     return int(re.match(r"Week (-?\d+)", text).group(1))
 
 
-def _wait_week(page, condition, timeout: float = 30.0) -> int:
+def _wait_week(page, condition, timeout: float = PATIENCE) -> int:
     deadline = time.monotonic() + timeout
     while True:
-        week = _week(page)
+        week = _week(page, max(deadline - time.monotonic(), 1.0))
         if condition(week):
             return week
         assert time.monotonic() < deadline, f"week stayed at {week}"
         time.sleep(0.2)
 
 
-def _wait_still(page, timeout: float = 20.0) -> int:
+def _wait_still(page, timeout: float = PATIENCE) -> int:
     """The week once it stops changing (the page shows weeks already stepped after a pause)."""
     deadline = time.monotonic() + timeout
     last = _week(page)

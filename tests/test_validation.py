@@ -20,6 +20,7 @@ import pytest
 
 import sim
 import sim.validation as V
+from sim.decomposition import regime_levers
 from sim.outcome_spec import outcome
 from sim.regimes import STATUS_QUO
 from sim.stats import Interval
@@ -220,7 +221,8 @@ def test_measures_need_their_snapshots() -> None:
 
 
 def test_report_files(tmp_path) -> None:
-    settings = V.Settings(overrides=TINY, replicates=3, robustness_replicates=2, workers=1,
+    settings = V.Settings(overrides=TINY, replicates=3, robustness_replicates=2,
+                          decomposition_replicates=2, workers=1,
                           patterns=("7_trust_asymmetry", "10_ambition"), out=tmp_path)
     status = V.run_validation(settings, progress=False)
     entries = json.loads((tmp_path / "validation.json").read_text())
@@ -231,13 +233,26 @@ def test_report_files(tmp_path) -> None:
     assert status == (0 if all(e["passed"] for e in entries) else 3)
     report = (tmp_path / "validation.md").read_text()
     assert "## Calibration of the status quo" in report and "## Robustness" in report
-    assert (f"`uv run collabsim-validate --replicates 3 --robustness-replicates 2 --workers 1 "
+    assert (f"`uv run collabsim-validate --replicates 3 --robustness-replicates 2 "
+            f"--decomposition-replicates 2 --workers 1 "
             f"--patterns 7_trust_asymmetry 10_ambition --out {tmp_path} system=teaching "
             "time.burn_in_weeks=52 time.policy_weeks=60`") in report
     assert (tmp_path / "figures" / "7_trust_asymmetry.png").stat().st_size > 0
     effects = pd.read_csv(tmp_path / "effects.csv")
     assert set(effects["setting"]) == {"defaults", *V.ROBUSTNESS}
     assert not list(tmp_path.glob(".validation-staging-*"))
+    # the regime decomposition: each of the six levers' main effect on every outcome it
+    # reports, with an interval from the two replicates, a figure and a section
+    levers = pd.read_csv(tmp_path / "decomposition.csv")
+    mains = levers[levers["order"] == 1]
+    assert set(mains["effect"]) == set(regime_levers())
+    assert (mains.groupby("outcome").size() == 6).all()
+    assert (levers["n_replicates"] == 2).all()
+    assert (levers["low"] <= levers["estimate"]).all()
+    assert (levers["estimate"] <= levers["high"]).all()
+    assert "## Regime decomposition: which lever" in report
+    assert "2 paired replicates per cell" in report
+    assert (tmp_path / "figures" / "decomposition_care_coordination.png").stat().st_size > 0
 
 
 def test_unknown_pattern_is_a_config_error(tmp_path) -> None:
@@ -251,21 +266,28 @@ def test_settings_are_checked() -> None:
         V.Settings(replicates=1)
     with pytest.raises(sim.ConfigError, match="workers=0"):
         V.Settings(workers=0)
+    with pytest.raises(sim.ConfigError, match="decomposition_replicates=1 is not allowed"):
+        V.Settings(decomposition_replicates=1)
 
 
 def test_command_help() -> None:
     script = Path(sys.executable).with_name("collabsim-validate")
     out = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=True,
                          timeout=120).stdout
-    for option in ("--replicates", "--robustness-replicates", "--workers", "--patterns",
+    for option in ("--replicates", "--robustness-replicates", "--decomposition-replicates",
+                   "--workers", "--patterns",
                    "--out", "KEY=VALUE", "11_allocation"):
         assert option in out
 
 
 def test_command_runs_and_reports(tmp_path, capsys) -> None:
+    (tmp_path / "decomposition.csv").write_text("from an earlier report\n")
     status = main(["--replicates", "2", "--robustness-replicates", "0", "--workers", "1",
-                   "--patterns", "10_ambition", "--out", str(tmp_path), "--no-progress",
-                   *TINY])
+                   "--decomposition-replicates", "0", "--patterns", "10_ambition",
+                   "--out", str(tmp_path), "--no-progress", *TINY])
+    # a decomposition that did not run now is not left beside a report it does not belong to
+    assert not (tmp_path / "decomposition.csv").exists()
+    assert "Regime decomposition" not in (tmp_path / "validation.md").read_text()
     entries = json.loads((tmp_path / "validation.json").read_text())
     assert {e["pattern"] for e in entries} == {"10_ambition"}
     assert len(entries) == len(V.patterns.pattern("10_ambition").criteria)

@@ -26,7 +26,8 @@ SWITCH_AFTER_WINTER_PEAK_WEEKS = 13
 
 
 def weekly_demand(base: np.ndarray, week: int, seasonality: float, growth: float,
-                  rng: np.random.Generator, peak_week: int = 0) -> np.ndarray:
+                  rng: np.random.Generator, peak_week: int = 0,
+                  growth_start: int = 0) -> np.ndarray:
     """External episodes arriving this week (Poisson around a seasonal, growing mean).
 
     Args:
@@ -36,9 +37,13 @@ def weekly_demand(base: np.ndarray, week: int, seasonality: float, growth: float
         growth: demand growth per year (share).
         peak_week: a week (counted like ``week``) at which the winter peak falls; it
             recurs every 52 weeks.
+        growth_start: the week (counted like ``week``) from which demand grows; before it
+            demand holds its base level (the model passes the regime switch, so that the
+            burn-in settles at today's demand and growth is part of the projection).
     """
+    growing_weeks = max(week - growth_start, 0)
     factor = (1.0 + seasonality * np.cos(2.0 * np.pi * (week - peak_week) / 52.0)) \
-        * (1.0 + growth) ** (week / 52.0)
+        * (1.0 + growth) ** (growing_weeks / 52.0)
     return rng.poisson(base * factor).astype(np.float64)
 
 

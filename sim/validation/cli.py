@@ -24,11 +24,12 @@ def parser() -> argparse.ArgumentParser:
         description="Check the model against the patterns of the evidence (MODEL.md, and one "
         "against published effect sizes) "
         "with paired replicates, at the base scenario and at four other plausible settings, "
-        "plus the status-quo calibration; write validation.md, validation.json, CSV tables "
-        "and figures.",
+        "plus the status-quo calibration and the regime decomposition; write validation.md, "
+        "validation.json, CSV tables and figures.",
         epilog="Examples:\n"
         "  collabsim-validate                                  # the full report\n"
-        "  collabsim-validate --replicates 20 --robustness-replicates 0\n"
+        "  collabsim-validate --replicates 20 --robustness-replicates 0 "
+        "--decomposition-replicates 0\n"
         "  collabsim-validate --patterns 7_trust_asymmetry 10_ambition --out /tmp/v \\\n"
         "      system=teaching time.burn_in_weeks=52 time.policy_weeks=104\n\n"
         "Patterns: " + ", ".join(p.key for p in PATTERNS),
@@ -43,6 +44,11 @@ def parser() -> argparse.ArgumentParser:
                    default=_DEFAULTS.robustness_replicates,
                    help="paired replicates per robustness setting (0 skips them; default "
                    "%(default)s)")
+    p.add_argument("--decomposition-replicates", type=int,
+                   default=_DEFAULTS.decomposition_replicates,
+                   help="paired replicates per cell of the regime decomposition (a 2^6 "
+                   "factorial over the levers separating mandated from locally led; 0 skips "
+                   "it; default %(default)s)")
     p.add_argument("--workers", type=int, default=_DEFAULTS.workers,
                    help="parallel processes (default %(default)s)")
     p.add_argument("--patterns", nargs="+", default=list(_DEFAULTS.patterns), metavar="KEY",
@@ -63,6 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings(overrides=tuple(args.overrides), replicates=args.replicates,
                             robustness_replicates=args.robustness_replicates,
+                            decomposition_replicates=args.decomposition_replicates,
                             workers=args.workers, patterns=tuple(args.patterns), out=args.out)
         return run_validation(settings, progress=not args.no_progress)
     except ConfigError as err:

@@ -545,15 +545,15 @@ PATTERNS: tuple[Pattern, ...] = (
                    **of_outcome("vacancy_rate")))),
     Pattern(
         "12_admissions", "Admissions against published effect sizes", "[CAL]",
-        f"demand grows {ADMISSIONS_DEMAND_GROWTH:.2%} a year (12% over five years) from the "
-        f"start of the run; emergency admissions' growth over the policy period (last year "
-        f"over the year before the switch) under the {PROGRAMME} programme vs the status quo "
-        "continued; and the care-home admission rate (policy-period mean) in a system "
-        "without partnerships (no burn-in, the status quo's levers) where an authority "
-        "gives every provider its nearest partner of each pathway kind (every care home a "
-        "PCN partner) vs where nobody forms partnerships. Published: +12% growth without a "
-        "programme, +3.5% to +8.8% with one (BMC HSR 2021); rate ratios 0.60-1.0 for "
-        "enhanced support in care homes (Rushcliffe, Wakefield, Sutton)",
+        f"demand grows {ADMISSIONS_DEMAND_GROWTH:.2%} a year (12% over five years) from the switch"
+        " (the burn-in at today's demand); emergency admissions' growth over the policy period "
+        f"(last year over the year before the switch) under the {PROGRAMME} programme vs the "
+        "status quo continued; and the care-home admission rate (policy-period mean) in a system "
+        "without partnerships (no burn-in, the status quo's levers) where an authority gives "
+        "every provider its nearest partner of each pathway kind (every care home a PCN partner) "
+        "vs where nobody forms partnerships. Published: +12% growth without a programme, +3.5% to"
+        " +8.8% with one (BMC HSR 2021); rate ratios 0.60-1.0 for enhanced support in care homes "
+        "(Rushcliffe, Wakefield, Sutton)",
         {"status_quo": {**STATUS_QUO_CONTINUED,
                         "context.demand_growth": ADMISSIONS_DEMAND_GROWTH},
          "programme": {"regime": PROGRAMME,

@@ -20,6 +20,9 @@ class Settings:
         replicates: paired replicates per pattern at the base scenario (>= 2: an interval
             needs two).
         robustness_replicates: paired replicates per robustness setting (0 skips them).
+        decomposition_replicates: paired replicates per cell of the regime decomposition
+            (the 2^k factorial over the levers that separate the mandated and locally led
+            regimes; 0 skips it). It runs with every pattern set, not only the default one.
         workers: parallel processes (>= 1).
         patterns: pattern keys to run (empty: all).
         out: folder the report is written into.
@@ -28,6 +31,7 @@ class Settings:
     overrides: tuple[str, ...] = ()
     replicates: int = 20
     robustness_replicates: int = 10
+    decomposition_replicates: int = 10
     workers: int = 2
     patterns: tuple[str, ...] = ()
     out: Path = field(default=Path("docs/validation"))
@@ -35,10 +39,14 @@ class Settings:
     def __post_init__(self) -> None:
         from sim.config import ConfigError
 
-        for name, low in (("replicates", 2), ("robustness_replicates", 0), ("workers", 1)):
+        for name, low in (("replicates", 2), ("robustness_replicates", 0),
+                          ("decomposition_replicates", 0), ("workers", 1)):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < low:
                 raise ConfigError(f"{name}={value!r} is not allowed; an integer >= {low}")
+        if self.decomposition_replicates == 1:
+            raise ConfigError("decomposition_replicates=1 is not allowed; 0 (skip) or an "
+                              "integer >= 2 (an interval needs two)")
         if isinstance(self.overrides, str) or isinstance(self.patterns, str):
             raise ConfigError("overrides and patterns are sequences of strings, not one "
                               "string")
@@ -50,7 +58,8 @@ class Settings:
         """The ``collabsim-validate`` command line that reproduces these settings."""
         default = Settings()
         words = ["uv run collabsim-validate"]
-        for name in ("replicates", "robustness_replicates", "workers"):
+        for name in ("replicates", "robustness_replicates", "decomposition_replicates",
+                     "workers"):
             if getattr(self, name) != getattr(default, name):
                 words.append(f"--{name.replace('_', '-')} {getattr(self, name)}")
         if self.patterns:

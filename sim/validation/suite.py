@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from sim.validation.levers import lever_effects
 from sim.validation.patterns import ROBUSTNESS, choose
 from sim.validation.report import evidence, write_report
 from sim.validation.runner import calibration_runs, measure_patterns, summarise_patterns
@@ -16,8 +17,9 @@ def run_validation(settings: Settings, progress: bool = True) -> int:
     """Run the validation described by ``settings`` and write its report to ``settings.out``.
 
     Writes ``validation.md``, ``validation.json`` (one entry per criterion at the base
-    scenario), ``robustness.csv``, ``effects.csv`` (every replicate), ``calibration.csv``
-    and ``figures/``.
+    scenario), ``robustness.csv``, ``effects.csv`` (every replicate), ``calibration.csv``,
+    ``decomposition.csv`` (the regime decomposition's effects, when it runs) and
+    ``figures/``.
 
     Returns:
         0 if every criterion that counts as evidence passed at the base scenario, 3 if
@@ -43,7 +45,10 @@ def run_validation(settings: Settings, progress: bool = True) -> int:
             effects = pd.concat([effects, alt], ignore_index=True)
             robust_rows += [{"setting": name, **row} for row in summarise_patterns(alt)]
     calib = calibration_runs(settings.overrides, reps, settings.workers, progress)
-    report = write_report(settings, base, effects, summary, robust_rows, calib)
+    levers = (lever_effects(settings.overrides, range(settings.decomposition_replicates),
+                            settings.workers, progress)
+              if settings.decomposition_replicates else None)
+    report = write_report(settings, base, effects, summary, robust_rows, calib, levers)
     counted = evidence(summary)  # design properties and comparisons are not evidence
     passed = sum(r["passed"] for r in counted)
     print(f"validation: {passed} of {len(counted)} criteria passed at the defaults "
