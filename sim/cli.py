@@ -18,7 +18,10 @@ when whole: ``<output dir>/run/provenance.json`` existing means the run is compl
 A sweep (an experiment that sets ``hydra.mode: MULTIRUN``, or ``-m``) runs each job
 through :func:`sim.sweep.execute` into ``results/sweeps/<name>/<swept values>/run/``;
 :class:`SweepCallback` validates every job first, shows progress and writes the report
-(:mod:`sim.report`). The validation suite has its own command (``collabsim-validate``).
+(:mod:`sim.report`); the end of a sweep and ``collabsim-report`` both write the report
+through :func:`write_report`. ``collabsim --help`` and ``collabsim --keys [WORD]`` print
+:mod:`sim.usage`'s text (Hydra's own help stays ``--hydra-help``). The validation suite
+has its own command (``collabsim-validate``).
 
 Exit status: 0 success; 2 a configuration error found by the schema's validation
 (``collabsim: error: ...`` on stderr, no traceback, no run folder left behind);
@@ -133,12 +136,18 @@ class SweepCallback(hydra_glue.Callback):
         self.decomposition = decomposition
 
     def on_multirun_start(self, config: Any, **kwargs: Any) -> None:
-        from sim.sweep import Progress, start_sweep
+        from sim.progress import Progress
+        from sim.report import ReportError, check_reference
+        from sim.sweep import start_sweep
 
         try:
+            if self.report:  # a reference that names no scenario: say so before any run
+                check_reference(hydra_glue.expand_sweep(config), self.reference)
             plan = start_sweep(config, self.reference, self.question)
         except ConfigError as err:
             fail(err)
+        except ReportError as err:
+            fail(f"{err}; choose one with hydra.callbacks.sweep.reference={{KEY:VALUE}}")
         except hydra_glue.hydra_errors() as err:
             # an unknown key or option in some job: say it as Hydra would, before
             # anything is written (Hydra itself would first create the sweep folder)
@@ -147,8 +156,8 @@ class SweepCallback(hydra_glue.Callback):
             print("\nSet the environment variable HYDRA_FULL_ERROR=1 for a complete stack "
                   "trace.", file=sys.stderr, flush=True)
             raise SystemExit(1) from None
-        progress = Progress(plan.job_dirs)
         launcher = hydra_glue.select(config, "hydra.runtime.choices.hydra/launcher")
+        progress = Progress(plan.job_dirs, workers=_workers(config))
         print(f"{PROG}: sweep of {len(plan.jobs)} runs into {display_path(plan.sweep_dir)} "
               f"(launcher {launcher}); {progress.already} already complete",
               file=sys.stderr, flush=True)
@@ -162,10 +171,7 @@ class SweepCallback(hydra_glue.Callback):
             progress.stop()
         if not self.report:
             return
-        from sim.report import build_report
-
-        report = build_report(sweep_dir, figures=self.figures)
-        print(f"{PROG}: report: {display_path(report.path / 'report.md')}", file=sys.stderr)
+        report = write_report(sweep_dir, figures=self.figures)
         if self.decomposition and not report.failed:
             from sim.decomposition import main as decompose
 
@@ -177,6 +183,14 @@ class SweepCallback(hydra_glue.Callback):
                   f"(see FAILED.json in their folders and the report); run the same "
                   f"command again to retry them", file=sys.stderr, flush=True)
             raise SystemExit(3)
+
+
+def _workers(config: Any) -> int | None:
+    """Runs the launcher runs at once, when its config says (joblib's ``n_jobs``)."""
+    n = hydra_glue.select(config, "hydra.launcher.n_jobs")
+    if not isinstance(n, int):
+        return None
+    return n if n > 0 else max((os.cpu_count() or 1) + 1 + n, 1)  # joblib: -1 = all cores
 
 
 # --------------------------------------------------------------------------- one job
@@ -245,12 +259,38 @@ def _check_results_folder(root: Path = Path("results")) -> None:
         fail(f"cannot write results: the folder '{display_path(root)}' is not writable", 1)
 
 
+def _own_help(args: Sequence[str]) -> None:
+    """``--help``/``-h`` and ``--keys [WORD]``: print (:mod:`sim.usage`) and exit 0.
+
+    Hydra's own help would print every key's value without units or meanings; its
+    options stay available as ``--hydra-help``.
+    """
+    from sim import usage
+
+    if "--keys" in args:
+        rest = list(args[args.index("--keys") + 1:])
+        word = rest[0] if rest and not rest[0].startswith("-") else None
+        _print_and_exit(usage.keys_text(word))
+    if "--help" in args or "-h" in args:
+        _print_and_exit(usage.help_text(PROG))
+
+
+def _print_and_exit(text: str) -> NoReturn:
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:  # collabsim --keys | head
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    raise SystemExit(0)
+
+
 def main() -> None:
     """Entry point of the ``collabsim`` console script."""
     import hydra
 
     from sim.sweep import with_sweep_overrides
 
+    _own_help(sys.argv[1:])
     _check_results_folder()
     # SIGTERM (a scheduler or `kill`) stops a run like Ctrl-C: nothing half-written.
     signal.signal(signal.SIGTERM, _terminate)
@@ -268,34 +308,68 @@ def main() -> None:
         raise SystemExit(130) from None
 
 
-# --------------------------------------------------------------------------- collabsim-report
+# --------------------------------------------------------------------------- reports
+def write_report(sweep_dir: Path, reference: dict | None = None, figures: bool = True,
+                 prog: str = PROG) -> Any:
+    """Build a sweep's report and say where it is: the one path for every report.
+
+    Both the end of a sweep and ``collabsim-report`` come here. A report is replaced
+    only by a whole new one (:func:`sim.report.build_report`); a folder without runs or
+    a reference that names no scenario exits with status 2 and the old report untouched.
+
+    Returns:
+        the :class:`sim.report.Report`.
+    """
+    from sim.report import ReportError, build_report
+
+    try:
+        report = build_report(sweep_dir, reference=reference, figures=figures)
+    except (FileNotFoundError, ReportError) as err:
+        sys.stdout.flush()
+        print(f"{prog}: error: {err}", file=sys.stderr, flush=True)
+        if isinstance(err, ReportError):
+            print(f"{prog}: the existing report, if any, is unchanged", file=sys.stderr,
+                  flush=True)
+        raise SystemExit(2) from None
+    complete = int((report.runs["status"] == "complete").sum())
+    where = display_path(report.path)
+    print(f"{prog}: {complete} complete runs, {len(report.failed)} failed, "
+          f"{len(report.missing)} missing; report: {where}/report.md (and report.html)",
+          flush=True)
+    return report
+
+
 def report_main(argv: Sequence[str] | None = None) -> int:
     """``collabsim-report SWEEP_DIR``: rebuild a sweep's report from its run folders."""
     parser = argparse.ArgumentParser(
         prog=REPORT_PROG,
-        description="Rebuild a sweep's report (tables, figures, report.md) from its run "
-                    "folders; never re-runs the model.")
+        description="Rebuild a sweep's report (report.md, report.html, tables, figures) "
+                    "from its run folders; never re-runs the model. The old report is "
+                    "replaced only when the new one is complete.")
     parser.add_argument("sweep_dir", help="a sweep folder, e.g. results/sweeps/mandate_vs_local")
     parser.add_argument("--reference", action="append", metavar="KEY=VALUE", default=[],
                         help="the reference scenario, e.g. --reference regime=local "
-                             "(repeatable; default: what the sweep recorded)")
-    parser.add_argument("--no-figures", action="store_true", help="tables and report.md only")
+                             "(repeatable; default: what the sweep recorded); one that "
+                             "names no scenario of the sweep is an error")
+    parser.add_argument("--no-figures", action="store_true",
+                        help="no figures (tables, report.md and report.html only)")
     args = parser.parse_args(argv)
     folder = Path(args.sweep_dir)
     if not folder.is_dir():
         print(f"{REPORT_PROG}: error: {folder} is not a folder", file=sys.stderr)
         return 2
-    from sim.report import build_report
-
-    reference = dict(typed_overrides(args.reference)) if args.reference else None
     try:
-        report = build_report(folder, reference=reference, figures=not args.no_figures)
-    except FileNotFoundError as err:
-        print(f"{REPORT_PROG}: error: {err}", file=sys.stderr)
+        swept = [o.input_line for o in hydra_glue.parse_overrides(args.reference)
+                 if o.is_sweep_override()]
+        reference = dict(typed_overrides(args.reference)) if args.reference else None
+    except Exception as err:  # Hydra's parser: not KEY=VALUE
+        swept, reference = [str(err).strip().splitlines()[0]], None
+    if swept:
+        print(f"{REPORT_PROG}: error: --reference {' '.join(args.reference)}: expected one "
+              f"KEY=VALUE per option, e.g. --reference regime=local ({swept[0]})",
+              file=sys.stderr)
         return 2
-    complete = int((report.runs["status"] == "complete").sum())
-    print(f"{REPORT_PROG}: {complete} complete runs, {len(report.failed)} failed, "
-          f"{len(report.missing)} missing; report: {report.path / 'report.md'}")
+    write_report(folder, reference=reference, figures=not args.no_figures, prog=REPORT_PROG)
     return 0
 
 

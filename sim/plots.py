@@ -7,11 +7,13 @@ runs the model.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
+from sim.outcome_spec import COLUMNS, outcome
 from sim.stats import interval_bounds
 
 #: Weeks per year, for the time axis (years since the regime switch).
@@ -36,6 +38,17 @@ def band(values: pd.DataFrame, by: Sequence[str], column: str) -> pd.DataFrame:
     return out
 
 
+def _share_axis(ax, column: str, difference: bool) -> None:
+    """Label a share's axis in % (levels) or percentage points (differences), as the
+    report's tables do; other outcomes keep their own unit."""
+    if column not in COLUMNS or outcome(column).kind != "share":
+        return
+    from matplotlib.ticker import FuncFormatter
+
+    suffix = " pp" if difference else "%"
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v * 100:.3g}{suffix}"))
+
+
 def _panel(ax, table: pd.DataFrame, order: Sequence[str], column: str, title: str,
            ylabel: str, zero_line: bool = False, colours: dict | None = None) -> None:
     colours = colours or colour_map(order)
@@ -51,7 +64,8 @@ def _panel(ax, table: pd.DataFrame, order: Sequence[str], column: str, title: st
     ax.axvline(0.0, color="0.4", lw=0.8, ls="--")
     if zero_line:
         ax.axhline(0.0, color="0.2", lw=0.8)
-    ax.set_title(title, fontsize=10)
+    _share_axis(ax, column, zero_line)
+    ax.set_title(textwrap.fill(title, 80), fontsize=10)
     ax.set_xlabel("years since the regime switch", fontsize=8)
     ax.set_ylabel(ylabel, fontsize=8)
     ax.tick_params(labelsize=7)
@@ -71,7 +85,8 @@ def outcome_figure(weekly: pd.DataFrame, order: Sequence[str], column: str, labe
     """One outcome over time: a line per scenario (mean over replicates) and its 95% band."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
-    fig.subplots_adjust(left=0.11, right=0.97, top=0.91, bottom=0.13)
+    lines = len(textwrap.wrap(f"{column}: {label}", 80))
+    fig.subplots_adjust(left=0.11, right=0.97, top=0.93 - 0.045 * lines, bottom=0.13)
     _panel(ax, weekly, order, column, f"{column}: {label}", column, colours=colours)
     ax.legend(fontsize=7, loc="upper left")
     fig.savefig(path, dpi=110)

@@ -7,11 +7,14 @@ the end of a sweep (by :class:`sim.cli.SweepCallback`) or on demand::
     uv run collabsim-report results/sweeps/culture --reference context.culture_spread=0.1
 
 It writes ``<sweep>/report/`` atomically (a temporary folder renamed into place, the
-previous report replaced only once the new one is whole)::
+previous report replaced only once the new one is whole; a reference that names no
+scenario of the sweep is a :class:`ReportError` and leaves the old report as it was)::
 
-    report.md         for a policy researcher: what was compared, each outcome's scenario
-                      means with 95% intervals and paired differences against the
-                      reference scenario, how sure, which runs failed
+    report.md         for a policy reader (:mod:`sim.report_md`): main findings, what was
+                      compared, each outcome's scenario means with 95% intervals and
+                      paired differences against the reference, judged against the
+                      outcome's smallest meaningful difference; how sure; failed runs
+    report.html       the same as one self-contained page (:mod:`sim.report_html`)
     runs.parquet/csv  the tidy table: one row per run (scenario columns, seed, replicate,
                       status, every summary value)
     scenarios.csv     per scenario and outcome: n, mean, sd, 95% CI
@@ -32,17 +35,19 @@ import json
 import math
 import os
 import shutil
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from sim import wording
 from sim.outcome_spec import COLUMNS, MAIN_OUTCOMES
 from sim.outcome_spec import OUTCOMES as REGISTRY
+from sim.report_md import ReportFacts, markdown, show_value, title
 from sim.results import (
     PROVENANCE,
     SUMMARY,
@@ -180,10 +185,7 @@ def label(values: dict) -> str:
     return ", ".join(f"{k}={_show_value(v)}" for k, v in values.items()) or "all runs"
 
 
-def _show_value(v: Any) -> str:
-    if isinstance(v, float):
-        return f"{v:g}"
-    return str(v)
+_show_value = show_value
 
 
 def _norm(v: Any) -> Any:
@@ -280,11 +282,12 @@ def difference_table(runs: pd.DataFrame, refs: dict[str, str],
                          "difference": mean, "sd": sd, "ci_low": low, "ci_high": high,
                          "relative": rel, "reference_mean": ref_mean,
                          "unpaired_ci_low": ul, "unpaired_ci_high": uh,
-                         "clear": bool(n >= 2 and (low > 0 or high < 0))})
+                         "clear": bool(n >= 2 and (low > 0 or high < 0)),
+                         "judgement": wording.judge(col, mean, low, high, n)})
     return pd.DataFrame(rows, columns=["scenario", "reference", "outcome", "n_pairs",
                                        "difference", "sd", "ci_low", "ci_high", "relative",
                                        "reference_mean", "unpaired_ci_low",
-                                       "unpaired_ci_high", "clear"])
+                                       "unpaired_ci_high", "clear", "judgement"])
 
 
 # --------------------------------------------------------------------------- weekly
@@ -320,21 +323,77 @@ def weekly_differences(weekly: pd.DataFrame, refs: dict[str, str],
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
+# --------------------------------------------------------------------------- the reference
+class ReportError(ValueError):
+    """A report that cannot be built as asked (the message says why and what is allowed)."""
+
+
+def reference_problem(runs: pd.DataFrame, factors: Sequence[str], fixed: dict,
+                      order: Sequence[str], reference: dict | None) -> str | None:
+    """Why ``reference`` names no scenario of the sweep, or None if it names one.
+
+    Every key of the reference must be a swept key (a factor) with a value some scenario
+    has, or a key every run shares with the same value; together they must match at
+    least one scenario. The message lists the scenarios.
+    """
+    if not reference:
+        return None
+    first = runs.drop_duplicates("scenario").set_index("scenario")
+    values = {name: {k: _norm(first.loc[name, k]) for k in factors} for name in order}
+    spec = {}
+    for key, value in reference.items():
+        if key in factors:
+            spec[key] = _norm(value)
+        elif key not in fixed or _norm(fixed[key]) != _norm(value):
+            spec = None
+            break
+    if spec is not None and any(all(v[k] == x for k, x in spec.items())
+                                for v in values.values()):
+        return None
+    given = " ".join(f"{k}={_show_value(v)}" for k, v in reference.items())
+    swept = ", ".join(factors) if factors else "nothing (one scenario)"
+    return (f"the reference {given} names no scenario of this sweep; its scenarios are: "
+            f"{'; '.join(order)} (swept: {swept})")
+
+
+def check_reference(jobs: Sequence[Sequence[str]], reference: dict | None) -> None:
+    """Check a sweep's reference against its planned jobs (override lists).
+
+    Raises:
+        ReportError: the reference names no scenario of the plan (listing them).
+    """
+    if not reference or not jobs:
+        return
+    plan = pd.DataFrame({"job": [str(i) for i in range(len(jobs))],
+                         "_overrides": [list(j) for j in jobs]})
+    runs, factors, fixed, order = add_scenarios(plan, None)
+    problem = reference_problem(runs, factors, fixed, order, reference)
+    if problem:
+        raise ReportError(problem)
+
+
 # --------------------------------------------------------------------------- the report
 def build_report(sweep_dir: str | os.PathLike, reference: dict | None = None,
                  figures: bool = True) -> Report:
-    """Aggregate a sweep folder into ``<sweep>/report/`` (written atomically).
+    """Aggregate a sweep folder into ``<sweep>/report/``, replacing it only when whole.
+
+    Every table, figure, ``report.md`` and ``report.html`` is written into a temporary
+    folder first, which then replaces the old report in one rename; on any error the old
+    report is left as it was.
 
     Args:
         sweep_dir: the sweep folder (``results/sweeps/<name>``).
         reference: overrides naming the reference scenario (``{"regime": "local"}``);
             default: what the sweep recorded in ``sweep.json``, else its first scenario.
-        figures: draw the figures (tables and report.md are always written).
+        figures: draw the figures (tables, report.md and report.html are always written).
 
     Raises:
         FileNotFoundError: the folder holds no run and no failure record.
+        ReportError: the reference (given, or recorded by the sweep) names no scenario of
+            the sweep; the message lists them.
     """
     from sim.plots import band, colour_map, grid_figure, outcome_figure
+    from sim.report_html import write_html
 
     sweep_dir = Path(sweep_dir)
     runs, run_dirs, failed, missing, manifest = collect(sweep_dir)
@@ -344,13 +403,21 @@ def build_report(sweep_dir: str | os.PathLike, reference: dict | None = None,
     if reference is None:
         reference = (manifest or {}).get("reference") or {}
     runs, factors, fixed, order = add_scenarios(runs, manifest)
+    problem = reference_problem(runs, factors, fixed, order, reference)
+    if problem:
+        raise ReportError(problem)
     outcomes = [c for c in COLUMNS if c in runs]
     main = [c for c in MAIN_OUTCOMES if c in runs]
     refs = reference_map(runs, factors, order, reference) if factors else {}
-    scen = scenario_table(runs, order, outcomes)
-    diffs = difference_table(runs, refs, outcomes)
+    with warnings.catch_warnings():
+        # replicates that agree to the last digits: SciPy's t-test warns, the interval holds
+        warnings.filterwarnings("ignore", "Precision loss occurred", RuntimeWarning)
+        scen = scenario_table(runs, order, outcomes)
+        diffs = difference_table(runs, refs, outcomes)
     weekly = weekly_table(runs, run_dirs, main)
     planned = len((manifest or {}).get("jobs", [])) or len(runs)
+    facts = _facts(sweep_dir, manifest, runs, run_dirs, factors, fixed, order, refs,
+                   reference, scen, diffs, failed, missing, planned)
 
     final = sweep_dir / REPORT_DIR
     tmp = sweep_dir / f"{REPORT_DIR}.tmp-{os.getpid()}"
@@ -376,7 +443,7 @@ def build_report(sweep_dir: str | os.PathLike, reference: dict | None = None,
                 tmp / "weekly_means.csv", index=False)
         figs: dict[str, str] = {}
         if figures and len(weekly):
-            name = (manifest or {}).get("experiment") or "sweep"
+            name = title(facts)
             colours = colour_map(order)
             grid_figure(weekly, order, main, tmp / "figures" / "overview.png",
                         title=f"{name}: mean over replicates with 95% CI", colours=colours)
@@ -396,18 +463,47 @@ def build_report(sweep_dir: str | os.PathLike, reference: dict | None = None,
                 outcome_figure(weekly, order, col, OUTCOMES.get(col, ("", 0))[0],
                                tmp / "figures" / f"{col}.png", colours=colours)
                 figs[col] = f"figures/{col}.png"
-        text = markdown(sweep_dir, runs, factors, fixed, order, refs, reference, scen, diffs,
-                        failed, missing, planned, manifest, run_dirs, figs)
-        with open(tmp / "report.md", "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
+        facts.figures = figs
+        text = markdown(facts)
+        _write_text(tmp / "report.md", text)
+        write_html(text, tmp, tmp / "report.html", title=title(facts))
         fsync_dir(tmp)
         commit_folder(tmp, final, overwrite=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return Report(final, runs, scen, diffs, failed, missing, planned)
+
+
+def _write_text(path: Path, text: str) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _facts(sweep_dir: Path, manifest: dict | None, runs: pd.DataFrame,
+           run_dirs: dict[str, Path], factors: Sequence[str], fixed: dict,
+           order: Sequence[str], refs: dict[str, str], reference: dict, scen: pd.DataFrame,
+           diffs: pd.DataFrame, failed: list[dict], missing: list[str],
+           planned: int) -> ReportFacts:
+    """What report.md needs, from the tables and one run's resolved config."""
+    system = burn_in = policy = None
+    for run in run_dirs.values():
+        cfg = read_config(run)
+        system = (cfg.get("system") or {}).get("name")
+        burn_in = (cfg.get("time") or {}).get("burn_in_weeks")
+        policy = (cfg.get("time") or {}).get("policy_weeks")
+        break
+    first = runs.drop_duplicates("scenario").set_index("scenario")
+    levels = {k: list(dict.fromkeys(first.loc[name, k] for name in order)) for k in factors}
+    return ReportFacts(
+        sweep_dir=sweep_dir, name=(manifest or {}).get("experiment"),
+        question=(manifest or {}).get("question"), system=system, burn_in_weeks=burn_in,
+        policy_weeks=policy, factors=levels, fixed=dict(fixed), order=list(order),
+        refs=refs, reference=dict(reference or {}), runs=runs, scenarios=scen,
+        differences=diffs, failed=failed, missing=missing, planned=planned,
+        failed_name=FAILED)
 
 
 def _order_key(order: Sequence[str]):
@@ -419,222 +515,3 @@ def _order_key(order: Sequence[str]):
         return col
 
     return key
-
-
-def _decimals(low: float, high: float, value: float) -> int | None:
-    """Decimals that show an interval's half-width to two significant digits."""
-    half = (high - low) / 2 if math.isfinite(low) and math.isfinite(high) else math.nan
-    scale = half if math.isfinite(half) and half > 0 else abs(value)
-    if not math.isfinite(scale) or scale == 0:
-        return None
-    return int(min(max(1 - math.floor(math.log10(scale)), 0), 6))
-
-
-def _fmt(x: Any, signed: bool = False, decimals: int | None = None) -> str:
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "–"
-    x = float(x)
-    if decimals is None:
-        text = f"{x:,.4g}" if abs(x) < 1e6 else f"{x:,.0f}"
-    else:
-        text = f"{x:,.{decimals}f}"
-    if signed and x > 0:
-        text = "+" + text
-    return text.replace("-", "−")
-
-
-def _ci(low: float, high: float, signed: bool = False, decimals: int | None = None) -> str:
-    if not (math.isfinite(low) and math.isfinite(high)):
-        return "–"
-    return f"{_fmt(low, signed, decimals)} to {_fmt(high, signed, decimals)}"
-
-
-def _verdict(row: Any, outcome: str) -> str:
-    if row.n_pairs < 2 or not math.isfinite(row.ci_low):
-        return "too few pairs to say"
-    if not row.clear:
-        return "no clear difference (the interval includes 0)"
-    higher = row.difference > 0
-    better = OUTCOMES.get(outcome, ("", 0))[1]
-    word = "higher" if higher else "lower"
-    if better:
-        good = (better > 0) == higher
-        return f"clearly {word} ({'better' if good else 'worse'})"
-    return f"clearly {word}"
-
-
-def _describe_horizon(run_dirs: dict[str, Path]) -> str:
-    for run in run_dirs.values():
-        cfg = read_config(run)
-        t, system = cfg.get("time", {}), cfg.get("system", {})
-        policy = t.get("policy_weeks") or 0
-        return (f"system `{system.get('name')}`, {t.get('burn_in_weeks')} weeks of status-quo "
-                f"burn-in, then {policy} weeks under the regime; each outcome is the mean of "
-                f"a run's final {min(52, policy) if policy else 52} weeks under the regime")
-    return "no complete run"
-
-
-def markdown(sweep_dir: Path, runs: pd.DataFrame, factors: Sequence[str], fixed: dict,
-             order: Sequence[str], refs: dict[str, str], reference: dict | None,
-             scen: pd.DataFrame, diffs: pd.DataFrame, failed: list[dict],
-             missing: list[str], planned: int, manifest: dict | None,
-             run_dirs: dict[str, Path], figs: dict[str, str]) -> str:
-    """report.md: readable without knowing the code."""
-    name = (manifest or {}).get("experiment") or sweep_dir.name
-    done = runs[runs["status"] == "complete"]
-    n_done = len(done)
-    lines = [f"# Sweep report: {name}", ""]
-    question = (manifest or {}).get("question")
-    if question:
-        lines += [f"> {question.strip()}", ""]
-    lines += [f"Built {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} from the run folders "
-              f"in `{sweep_dir}` (rebuild with `collabsim-report {sweep_dir}`).", ""]
-    lines += ["## What was compared", ""]
-    if factors:
-        first = runs.drop_duplicates("scenario").set_index("scenario")
-        for k in factors:
-            vals = list(dict.fromkeys(_show_value(first.loc[name, k]) for name in order))
-            lines.append(f"- **{k}**: {', '.join(vals)}")
-    else:
-        lines.append("- one scenario (nothing varies between runs)")
-    if fixed:
-        lines.append("- the same in every run: " + ", ".join(
-            f"`{k}={_show_value(v)}`" for k, v in fixed.items()))
-    reps = done.groupby("scenario").size() if n_done else pd.Series(dtype=int)
-    seeds = sorted({int(s) for s in done["seed"].dropna()}) if n_done else []
-    replicates = sorted({int(r) for r in done["replicate"].dropna()}) if n_done else []
-    rep_text = (f"replicates {_ranges(replicates)} of root seed "
-                f"{', '.join(map(str, seeds))}" if replicates else "no replicates")
-    lines += [f"- {len(order)} scenarios × up to {int(reps.max()) if len(reps) else 0} "
-              f"replicates ({rep_text}); {_describe_horizon(run_dirs)}.",
-              "- Every scenario runs the same replicates: replicate *r* gives every scenario "
-              "the same random stream (common random numbers), so the scenarios are "
-              "compared **replicate by replicate** (paired differences), which removes most "
-              "of the chance variation between runs."]
-    if refs:
-        ref_names = sorted(set(refs.values()), key=list(order).index)
-        spec = ", ".join(f"{k}={_show_value(v)}" for k, v in (reference or {}).items())
-        lines.append(f"- **Reference**: {', '.join(ref_names)}"
-                     + (f" (`{spec}` within each level of the other factors)"
-                        if len(ref_names) > 1 else "")
-                     + ". Differences below are *scenario − reference*.")
-    lines += ["", f"**Runs**: {planned} planned, {n_done} complete, {len(failed)} failed, "
-              f"{len(missing)} missing.", ""]
-    if failed or missing:
-        lines += ["**Results are incomplete**: the statistics below use the complete runs "
-                  "only (see *Failed and missing runs*). Run the same command again to run "
-                  "the missing and failed ones.", ""]
-
-    # at a glance
-    main = [c for c in MAIN_OUTCOMES if c in set(scen["outcome"])]
-    if refs and len(diffs):
-        lines += ["## At a glance", "",
-                  "Paired difference from the reference, mean over replicates with its 95% "
-                  "confidence interval; **bold** where the interval excludes 0.", ""]
-        cols = list(refs)
-        lines.append("| outcome | " + " | ".join(cols) + " |")
-        lines.append("|---|" + "---|" * len(cols))
-        for col in main:
-            cells = []
-            for s in cols:
-                r = diffs[(diffs["scenario"] == s) & (diffs["outcome"] == col)]
-                if r.empty:
-                    cells.append("–")
-                    continue
-                r = r.iloc[0]
-                d = _decimals(r.ci_low, r.ci_high, r.difference)
-                text = f"{_fmt(r.difference, True, d)} ({_ci(r.ci_low, r.ci_high, True, d)})"
-                cells.append(f"**{text}**" if r.clear else text)
-            lines.append(f"| {col} | " + " | ".join(cells) + " |")
-        lines.append("")
-
-    lines += ["## Outcomes", ""]
-    for col in main:
-        desc, better = OUTCOMES.get(col, ("", 0))
-        hint = {1: "higher is better", -1: "lower is better"}.get(better, "")
-        lines += [f"### {col}", "", f"{desc}" + (f" ({hint})" if hint else "") + ".", ""]
-        lines += ["| scenario | mean | 95% CI | n |", "|---|---|---|---|"]
-        for r in scen[scen["outcome"] == col].itertuples(index=False):
-            mark = " (reference)" if r.scenario in set(refs.values()) else ""
-            d = _decimals(r.ci_low, r.ci_high, r.mean)
-            lines.append(f"| {r.scenario}{mark} | {_fmt(r.mean, False, d)} | "
-                         f"{_ci(r.ci_low, r.ci_high, False, d)} | {r.n} |")
-        sub = diffs[diffs["outcome"] == col] if len(diffs) else diffs
-        if len(sub):
-            lines += ["", "| scenario − reference | difference | 95% CI | relative | pairs "
-                      "| how sure |", "|---|---|---|---|---|---|"]
-            for r in sub.itertuples(index=False):
-                rel = f"{r.relative * 100:+.1f}%".replace("-", "−") if math.isfinite(
-                    r.relative) else "–"
-                d = _decimals(r.ci_low, r.ci_high, r.difference)
-                lines.append(f"| {r.scenario} − {r.reference} | {_fmt(r.difference, True, d)} "
-                             f"| {_ci(r.ci_low, r.ci_high, True, d)} | {rel} | {r.n_pairs} | "
-                             f"{_verdict(r, col)} |")
-        if col in figs:
-            lines += ["", f"![{col}]({figs[col]})"]
-        lines.append("")
-
-    if "overview" in figs or "differences" in figs:
-        lines += ["## Figures", ""]
-        if "overview" in figs:
-            lines += ["Each outcome week by week (years since the regime switch; the burn-in "
-                      "is before 0): mean over replicates, band = 95% CI.", "",
-                      f"![overview]({figs['overview']})", ""]
-        if "differences" in figs:
-            lines += ["Paired differences from the reference week by week, band = 95% CI: "
-                      "where the band leaves 0, the scenarios differ.", "",
-                      f"![differences]({figs['differences']})", ""]
-
-    lines += ["## How sure", ""]
-    lines += ["- An interval is a 95% confidence interval (Student's t over replicates). A "
-              "difference whose interval excludes 0 is called *clear*; otherwise the runs "
-              "cannot tell the scenarios apart on that outcome. With many outcomes and "
-              "scenarios, expect about 1 in 20 clear results by chance when there is no "
-              "real difference.",
-              "- The intervals describe the model's chance variation, not whether the model "
-              "is right: the model is exploratory (see docs/ODD.md)."]
-    if len(diffs):
-        w_p = (diffs["ci_high"] - diffs["ci_low"]).to_numpy(dtype=float)
-        w_u = (diffs["unpaired_ci_high"] - diffs["unpaired_ci_low"]).to_numpy(dtype=float)
-        ok = np.isfinite(w_p) & np.isfinite(w_u) & (w_p > 0)
-        if ok.any():
-            ratio = float(np.median(w_u[ok] / w_p[ok]))
-            lines.append(f"- Pairing replicates made the intervals of the differences "
-                         f"{ratio:.1f} times narrower (median over outcomes) than comparing "
-                         "the same runs unpaired.")
-    lines.append("")
-
-    lines += ["## Failed and missing runs", ""]
-    if not failed and not missing:
-        lines.append("None: every planned run is complete.")
-    for f in failed:
-        lines.append(f"- **failed** `{f['job']}`: {f.get('error', '?')}: "
-                     f"{str(f.get('message', '')).splitlines()[0] if f.get('message') else ''}"
-                     f" (traceback in `{f['job']}/{FAILED}`)")
-    for m in missing:
-        lines.append(f"- **missing** `{m}`: not run, or interrupted")
-    lines += ["", "## Files", "",
-              "- `runs.csv`, `runs.parquet`: one row per run (scenario, seed, replicate, "
-              "status and every summary value, including the outcomes not shown here)",
-              "- `scenarios.csv`: per scenario and outcome, n, mean, sd and 95% CI",
-              "- `differences.csv`: paired differences with the reference, every outcome",
-              "- `weekly_means.csv`: the figures' data",
-              "- each run: `<job>/run/` (weekly.parquet, summary.json, config.yaml, "
-              "provenance.json)", ""]
-    return "\n".join(lines)
-
-
-def _ranges(values: Sequence[int]) -> str:
-    """``0-19`` for consecutive integers, else a comma list."""
-    values = sorted(values)
-    if not values:
-        return ""
-    parts, start, prev = [], values[0], values[0]
-    for v in values[1:] + [None]:
-        if v is not None and v == prev + 1:
-            prev = v
-            continue
-        parts.append(f"{start}–{prev}" if prev > start else f"{start}")
-        if v is not None:
-            start = prev = v
-    return ", ".join(parts)

@@ -9,7 +9,7 @@ entry point and callbacks, and the folder format lives in :mod:`sim.sweep_store`
 * :func:`start_sweep`, in the process that launches the sweep, before any job starts:
   plans the jobs, validates every job's scenario against the schema (a bad value fails
   at once), writes the plan (``sweep.json``) and removes half-written leftovers of an
-  interrupted sweep. :class:`Progress` then watches the job folders.
+  interrupted sweep. :class:`sim.progress.Progress` then watches the job folders.
 * :func:`execute`, for each job, wherever it runs: a job whose run is already complete
   is skipped before anything is simulated; a job that raises writes ``FAILED.json``
   (with the traceback) into its folder and returns, so one bad run neither stops nor
@@ -32,16 +32,13 @@ has no use outside the tests.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
-import threading
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from sim import hydra_glue
 from sim.config import ConfigError, from_dict
@@ -245,102 +242,3 @@ def _test_hook(overrides: Sequence[str]) -> None:
     target = os.environ.get(TEST_FAIL_ENV)
     if target and target in overrides:
         raise RuntimeError(f"failure injected by the test hook {TEST_FAIL_ENV}={target}")
-
-
-# --------------------------------------------------------------------------- progress
-class Progress:
-    """Prints "k of n runs done, time left" as the runs of a sweep finish.
-
-    It watches the sweep's job folders from the launching process, so it works with
-    every launcher whose jobs write to a filesystem this process sees.
-    """
-
-    def __init__(self, job_dirs: Sequence[Path], stream: TextIO | None = None,
-                 interval: float = 0.5) -> None:
-        self.dirs = [Path(d) for d in job_dirs]
-        self.stream = stream or sys.stderr
-        self.interval = interval
-        self.start_time = time.time()
-        self.already = sum(is_complete(run_folder(d)) for d in self.dirs)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._bar = None
-        self._last: tuple[int, int] | None = None
-        self._printed: tuple[int, int] | None = None
-        self._last_print = 0.0
-
-    def counts(self) -> tuple[int, int]:
-        """(complete, failed in this session) over the planned jobs."""
-        done = failed = 0
-        for d in self.dirs:
-            if is_complete(run_folder(d)):
-                done += 1
-            else:
-                f = d / FAILED
-                with contextlib.suppress(OSError):
-                    if f.stat().st_mtime >= self.start_time - 1:
-                        failed += 1
-        return done, failed
-
-    def start(self) -> None:
-        n = len(self.dirs)
-        tty = hasattr(self.stream, "isatty") and self.stream.isatty()
-        if tty:
-            from tqdm.auto import tqdm
-
-            self._bar = tqdm(total=n, initial=self.already, unit="run", file=self.stream,
-                             desc=PROG, dynamic_ncols=True)
-        self._thread = threading.Thread(target=self._loop, name="collabsim-progress",
-                                        daemon=True)
-        self._thread.start()
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
-            self.update()
-
-    def update(self, final: bool = False) -> None:
-        done, failed = self.counts()
-        if (done, failed) == self._last and (not final or self._bar is not None
-                                             or self._printed == self._last):
-            return
-        n = len(self.dirs)
-        if self._bar is not None:
-            self._bar.n = done + failed
-            self._bar.set_postfix_str(f"{failed} failed" if failed else "", refresh=False)
-            self._bar.refresh()
-        else:
-            now = time.time()
-            if not final and now - self._last_print < 1.0 and done + failed < n:
-                return  # at most a line a second
-            self._last_print = now
-            self._printed = (done, failed)
-            print(self.line(done, failed), file=self.stream, flush=True)
-        self._last = (done, failed)
-
-    def line(self, done: int, failed: int) -> str:
-        n = len(self.dirs)
-        elapsed = time.time() - self.start_time
-        new = done - self.already + failed
-        text = f"{PROG}: {done + failed}/{n} runs finished"
-        if failed:
-            text += f" ({failed} failed)"
-        text += f", {_clock(elapsed)} elapsed"
-        left = n - done - failed
-        if new > 0 and left > 0:
-            text += f", about {_clock(elapsed / new * left)} left"
-        return text
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self.update(final=True)
-        if self._bar is not None:
-            self._bar.close()
-
-
-def _clock(seconds: float) -> str:
-    seconds = int(round(seconds))
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
