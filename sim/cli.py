@@ -42,7 +42,7 @@ from sim import hydra_glue
 from sim.config import ConfigError, SimConfig, config_dir, register_configs
 from sim.outcomes import COLUMNS, calibration_table
 from sim.results import is_complete, run_folder
-from sim.runs import check_inputs, display_path, run_scenario
+from sim.runs import check_inputs, claim_folder, display_path, run_scenario
 from sim.sweep_store import typed_overrides
 
 PROG = "collabsim"
@@ -104,6 +104,12 @@ class ValidateFirst(hydra_glue.Callback):
             check_inputs(hydra_glue.scenario_from(config))
         except ConfigError as err:
             fail(err)
+        run_dir = hydra_glue.default_run_dir(config)
+        if run_dir is not None:  # runs started in the same second get a folder each
+            try:
+                hydra_glue.set_run_dir(config, claim_folder(run_dir))
+            except OSError as err:
+                fail(f"cannot write results: {err}", 1)
 
 
 #: The running sweep's progress printer (kept out of the callback, which Hydra pickles).
@@ -119,13 +125,16 @@ class SweepCallback(hydra_glue.Callback):
     each level, so ``{leadership: enthusiastic_realist}`` compares within each
     workforce) and ``question`` (one sentence for the report). ``report: false`` skips
     the report at the end of a sweep, ``figures: false`` only its figures;
+    ``stale: rerun`` replaces runs made from another scenario, provider file or code
+    (the default, ``refuse``, stops and says how many and why: :func:`sim.sweep.start_sweep`);
     ``decomposition: true`` (a two-level factorial) also writes each factor's main effect
     and the important interactions (:mod:`sim.decomposition`) into ``decomposition/``.
     """
 
     def __init__(self, reference: Any = None, question: str | None = None,
                  report: bool = True, figures: bool = True,
-                 decomposition: bool = False) -> None:
+                 decomposition: bool = False, stale: str = "refuse") -> None:
+        self.stale = stale
         self.reference = hydra_glue.plain(reference) or {}
         self.question = question
         self.report = report
@@ -136,9 +145,11 @@ class SweepCallback(hydra_glue.Callback):
         from sim.sweep import Progress, start_sweep
 
         try:
-            plan = start_sweep(config, self.reference, self.question)
+            plan = start_sweep(config, self.reference, self.question, self.stale)
         except ConfigError as err:
             fail(err)
+        except OSError as err:  # Hydra would only warn about an exception in a callback
+            fail(f"cannot write the sweep folder: {err}", 1)
         except hydra_glue.hydra_errors() as err:
             # an unknown key or option in some job: say it as Hydra would, before
             # anything is written (Hydra itself would first create the sweep folder)
@@ -147,6 +158,11 @@ class SweepCallback(hydra_glue.Callback):
             print("\nSet the environment variable HYDRA_FULL_ERROR=1 for a complete stack "
                   "trace.", file=sys.stderr, flush=True)
             raise SystemExit(1) from None
+        if not plan.to_launch:  # every run is reusable: report without starting a launcher
+            print(f"{PROG}: all {len(plan.jobs)} runs in {display_path(plan.sweep_dir)} are "
+                  "complete; nothing to run", file=sys.stderr, flush=True)
+            self.on_multirun_end(config)
+            raise SystemExit(0)
         progress = Progress(plan.job_dirs)
         launcher = hydra_glue.select(config, "hydra.runtime.choices.hydra/launcher")
         print(f"{PROG}: sweep of {len(plan.jobs)} runs into {display_path(plan.sweep_dir)} "
@@ -164,7 +180,11 @@ class SweepCallback(hydra_glue.Callback):
             return
         from sim.report import build_report
 
-        report = build_report(sweep_dir, figures=self.figures)
+        try:  # Hydra turns an exception in a callback into a warning and exit 0
+            report = build_report(sweep_dir, figures=self.figures)
+        except Exception as err:
+            fail(f"the report could not be built ({type(err).__name__}: {err}); the runs are "
+                 f"kept; rebuild it with {REPORT_PROG} {display_path(sweep_dir)}", 1)
         print(f"{PROG}: report: {display_path(report.path / 'report.md')}", file=sys.stderr)
         if self.decomposition and not report.failed:
             from sim.decomposition import main as decompose
@@ -208,6 +228,10 @@ def _task(cfg: Any) -> Any:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         raise SystemExit(0) from None
+    except OSError as err:  # e.g. a full disk: write_run removed its temporary folder
+        _discard_hydra_output(output_dir)
+        fail(f"cannot write results: {err.strerror or err} "
+             f"({display_path(err.filename or output_dir)}); nothing was written", 1)
     except KeyboardInterrupt:
         _discard_hydra_output(output_dir)
         sys.stdout.flush()
