@@ -103,10 +103,15 @@ def _fit(name: str) -> str:
     return name if len(name) <= MAX_NAME else f"{name[:100]}-{_short(name)}"
 
 
+def _shown(text: str, length: int) -> str:
+    """The start of ``text`` as a readable, folder-safe fragment (no ``..``, no leading dot)."""
+    return re.sub(r"\.{2,}", ".", slug(text)).strip("._")[:length]
+
+
 def _part(text: str) -> str:
     """A folder-name-safe form of one override, unique: changed text gets a digest."""
-    safe = slug(text)
-    return safe if safe == text else f"{safe[:40]}-{_short(text)}"
+    return text if slug(text) == text and ".." not in text else \
+        f"{_shown(text, 40)}-{_short(text)}"
 
 
 def sweep_name(experiment: str | None, overrides: Sequence[str]) -> str:
@@ -148,8 +153,9 @@ def job_names(jobs: Sequence[Sequence[str]]) -> list[str]:
         parts = []
         for key, text in sorted(keep, key=lambda kt: kt[1]):  # as Hydra sorts them
             value = text.split("=", 1)[1] if "=" in text else ""
-            plain = _PLAIN.fullmatch(key) and (value == "" or _PLAIN.fullmatch(value))
-            parts.append(text if plain else f"{slug(key)}={slug(value)[:24]}-{_short(text)}")
+            plain = _PLAIN.fullmatch(key) and (value == "" or _PLAIN.fullmatch(value)) \
+                and ".." not in value
+            parts.append(text if plain else f"{slug(key)}={_shown(value, 24)}-{_short(text)}")
         names.append(_fit(",".join(parts)) if parts else "job")
     return names
 
@@ -398,7 +404,6 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(
-                lambda v: f"'{v}" if isinstance(v, str) and v.startswith(_FORMULA_START)
-                else v)
+            out[col] = pd.Series([f"'{v}" if isinstance(v, str) and v.startswith(_FORMULA_START)
+                                  else v for v in out[col]], index=out.index)
     return out
