@@ -3,6 +3,8 @@
 A provider path could name a FIFO (reading it waits forever), a device (``/dev/zero``
 never ends), a huge file, a compressed file or a name longer than the filesystem
 allows; :func:`check_provider_file` refuses each with one line before a byte is read.
+:func:`checked` is what a model runs through: the config validated again at that moment
+(its fields may have been changed since it was built) and its provider path checked.
 :func:`whole_number` is the one rule for seeds and replicates given from Python, and
 :func:`check_number_text` refuses override text such as ``1_0``, which Hydra's grammar
 (like Python's) would silently read as 10.

@@ -238,7 +238,8 @@ def read_manifest(sweep_dir: str | os.PathLike) -> dict | None:
         data = json.loads(path.read_text(encoding="utf-8"))
         jobs = data["jobs"]
         dirs = [str(j["dir"]) for j in jobs]
-        [list(j["overrides"]) for j in jobs]
+        if not all(isinstance(j["overrides"], list) for j in jobs):
+            raise TypeError("a job's overrides are not a list")
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise NotASweep(f"{path} cannot be read as a sweep plan ({type(err).__name__}: "
                         f"{err})") from None
