@@ -64,8 +64,8 @@ def measure(experiment: str, sweep_dir: Path, repeats: int, quick: bool,
     """Make the sweep complete (if needed), then time ``repeats`` re-runs of it."""
     cmd = command(experiment, sweep_dir, quick)
     out: dict = {"experiment": experiment, "quick": quick, "sweep_dir": str(sweep_dir),
-                 "command": " ".join(cmd[2:]), "load_start": load()}
-    log(f"first run (computes only the runs that are missing): {' '.join(cmd[2:])}")
+                 "command": " ".join(cmd[3:]), "load_start": load()}
+    log(f"first run (computes only the runs that are missing): {' '.join(cmd[3:])}")
     first, proc = timed(cmd, ROOT)
     if proc.returncode != 0:
         raise SystemExit(f"the sweep failed (exit {proc.returncode}):\n{proc.stderr[-2000:]}")
@@ -111,8 +111,10 @@ def markdown(result: dict, info: dict) -> str:
              "", "What a re-run does: start Python and Hydra, compose and validate every "
              "job's scenario, fingerprint them, read back every run's files (JSON parsed, "
              "the weekly table's Parquet footer read), decide that nothing needs running, "
-             "and rebuild the report (tables, figures, report.md) from the runs; no "
-             "launcher is started and no job process is created.", ""]
+             "and keep the report if `report.json` says it was built from exactly this "
+             "plan (else rebuild it: tables, figures, report.md); no launcher is started "
+             "and no job process is created. The first re-run after the sweep itself keeps "
+             "the report the sweep wrote.", ""]
     if result["quick"]:
         lines += ["Quick mode (teaching system, 4 replicates): indicative only, no verdict.", ""]
     for p in result["problems"]:

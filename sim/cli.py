@@ -43,7 +43,7 @@ from sim.config import ConfigError, SimConfig, config_dir, register_configs
 from sim.outcomes import COLUMNS, calibration_table
 from sim.results import is_complete, run_folder
 from sim.runs import check_inputs, claim_folder, display_path, run_scenario
-from sim.sweep_store import typed_overrides
+from sim.sweep_store import mark_report, report_is_current, typed_overrides
 
 PROG = "collabsim"
 REPORT_PROG = "collabsim-report"
@@ -161,6 +161,10 @@ class SweepCallback(hydra_glue.Callback):
         if not plan.to_launch:  # every run is reusable: report without starting a launcher
             print(f"{PROG}: all {len(plan.jobs)} runs in {display_path(plan.sweep_dir)} are "
                   "complete; nothing to run", file=sys.stderr, flush=True)
+            if self.report and report_is_current(plan.sweep_dir, self.reference, self.figures):
+                print(f"{PROG}: report (up to date): "
+                      f"{display_path(plan.sweep_dir / 'report' / 'report.md')}", file=sys.stderr)
+                raise SystemExit(0)
             self.on_multirun_end(config)
             raise SystemExit(0)
         progress = Progress(plan.job_dirs)
@@ -185,6 +189,7 @@ class SweepCallback(hydra_glue.Callback):
         except Exception as err:
             fail(f"the report could not be built ({type(err).__name__}: {err}); the runs are "
                  f"kept; rebuild it with {REPORT_PROG} {display_path(sweep_dir)}", 1)
+        mark_report(sweep_dir, self.reference, self.figures)  # a rerun may then keep it
         print(f"{PROG}: report: {display_path(report.path / 'report.md')}", file=sys.stderr)
         if self.decomposition and not report.failed:
             from sim.decomposition import main as decompose

@@ -7,6 +7,7 @@ The sweep engine (:mod:`sim.sweep`) writes this format and the report
         sweep.json                        MANIFEST: the plan (jobs, folders, fingerprints,
                                           weeks, reference, question)
         sweep.lock                        LOCK: held while a collabsim process works on it
+        report.json                       REPORT_STAMP: what report/ was built from
         multirun.yaml                     Hydra's record of the sweep
         regime=local,replicate=0/         one job; its name = job_names(): its swept overrides
             .hydra/  collabsim.log        Hydra's record of the job
@@ -71,10 +72,12 @@ _JOB_SCRATCH = re.compile(rf"{re.escape(RUN_SUBDIR)}\.(tmp|old)-\d+|"
 _PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+\-]*")
 
 __all__ = ["FAILED", "IGNORED_KEYS", "LOCK", "MANIFEST", "REPLICATION_KEYS", "REPORT_DIR",
-           "RUN_SUBDIR", "SWEEP_ROOT", "NotASweep", "SweepRefused", "check_sweep_folder",
-           "job_names", "lock_sweep", "read_failure", "read_manifest", "replicate_of",
-           "scenario_of", "slug", "spreadsheet_safe", "sweep_name", "tidy_job_dir",
-           "typed_overrides", "write_failure", "write_manifest"]
+           "REPORT_STAMP", "RUN_SUBDIR", "SWEEP_ROOT", "NotASweep", "SweepRefused",
+           "check_sweep_folder", "job_names", "lock_sweep", "mark_report", "read_failure",
+           "read_manifest", "replicate_of", "report_inputs", "report_is_current",
+           "require_manifest", "scenario_of", "slug", "spreadsheet_safe", "sweep_name",
+           "sweeps_below", "tidy_job_dir", "typed_overrides", "write_failure",
+           "write_manifest"]
 
 
 class SweepRefused(ConfigError):
@@ -330,6 +333,49 @@ def lock_sweep(sweep_dir: Path):
                            f"{sweep_dir / LOCK}); wait until it has finished, then run the "
                            "command again") from None
     return lock
+
+
+# --------------------------------------------------------------------------- the report's inputs
+#: Records what the current report was built from (written after a sweep's report).
+REPORT_STAMP = "report.json"
+
+
+def report_inputs(sweep_dir: Path, reference: Any, figures: bool) -> str | None:
+    """A digest of what a sweep's report is built from, or None if there is no report.
+
+    The plan's jobs and the fingerprints their runs must have, the reference, whether
+    figures are drawn, and the report's own ``report.md`` (so a report rebuilt since,
+    e.g. by ``collabsim-report --reference ...``, no longer matches).
+    """
+    md = sweep_dir / REPORT_DIR / "report.md"
+    try:
+        manifest = read_manifest(sweep_dir)
+        text = md.read_bytes()
+    except (OSError, NotASweep):
+        return None
+    if manifest is None:
+        return None
+    jobs = [(j["dir"], j["overrides"], j.get("fingerprint")) for j in manifest["jobs"]]
+    payload = json.dumps([jobs, reference, bool(figures)], sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode() + hashlib.sha256(text).digest()).hexdigest()
+
+
+def mark_report(sweep_dir: Path, reference: Any, figures: bool) -> None:
+    """Record that the report now in ``report/`` was built from the sweep's current plan."""
+    digest = report_inputs(sweep_dir, reference, figures)
+    if digest is not None:
+        write_json_atomic(sweep_dir / REPORT_STAMP, {"inputs": digest})
+
+
+def report_is_current(sweep_dir: Path, reference: Any, figures: bool) -> bool:
+    """Whether ``report/`` was built from exactly the plan, reference and figures asked for
+    (by :func:`mark_report`), so that a sweep with nothing to run need not rebuild it."""
+    try:
+        stamp = json.loads((sweep_dir / REPORT_STAMP).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    digest = report_inputs(sweep_dir, reference, figures)
+    return digest is not None and isinstance(stamp, dict) and stamp.get("inputs") == digest
 
 
 # --------------------------------------------------------------------------- failures

@@ -32,7 +32,7 @@ from _trust import (
 from filelock import FileLock
 
 from sim.results import PROVENANCE, WEEKLY, find_runs, is_complete, run_status
-from sim.sweep_store import FAILED, LOCK, MANIFEST
+from sim.sweep_store import FAILED, LOCK, MANIFEST, REPORT_STAMP
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +81,21 @@ def test_a_complete_sweep_reruns_nothing_and_starts_no_launcher(copy, tmp_path):
     assert (copy / "multirun.yaml").stat().st_mtime_ns == multirun  # Hydra's sweeper never ran
     assert "4 planned, 4 complete, 0 failed" in (copy / "report" / "report.md").read_text()
     assert time.perf_counter() - t0 < 60
+
+
+def test_an_up_to_date_report_is_kept_and_a_changed_one_rebuilt(copy, tmp_path):
+    report_md = copy / "report" / "report.md"
+    before = report_md.read_bytes()
+    proc = sweep(tmp_path, copy)
+    assert proc.returncode == 0, proc.stderr
+    assert "collabsim: report (up to date): sweep/report/report.md" in proc.stderr
+    assert report_md.read_bytes() == before
+    report_md.write_bytes(before + b"\nedited by hand\n")  # e.g. rebuilt with another reference
+    proc = sweep(tmp_path, copy)
+    assert proc.returncode == 0, proc.stderr
+    assert "(up to date)" not in proc.stderr and "collabsim: report: " in proc.stderr
+    assert b"edited by hand" not in report_md.read_bytes()
+    assert "4 planned, 4 complete, 0 failed" in report_md.read_text()
 
 
 def test_runs_made_by_other_code_are_refused_by_default(copy, tmp_path):
@@ -330,6 +345,7 @@ def test_a_report_that_cannot_be_built_fails_and_keeps_the_old_one(copy, tmp_pat
     data[4:64] = b"\0" * 60  # the first page, not the footer (which is most of the file)
     weekly.write_bytes(bytes(data))
     old = snapshot(copy / "report")
+    (copy / REPORT_STAMP).unlink()  # as if the report had not been built from these runs
     proc = sweep(tmp_path, copy)
     assert proc.returncode == CANNOT_WRITE, proc.stderr
     assert "the report could not be built" in one_line_error(proc.stderr)
