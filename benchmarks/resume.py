@@ -111,7 +111,7 @@ def markdown(result: dict, info: dict) -> str:
              "", "What a re-run does: start Python and Hydra, compose and validate every "
              "job's scenario, fingerprint them, read back every run's files (JSON parsed, "
              "the weekly table's Parquet footer read), decide that nothing needs running, "
-             "and keep the report if `report.json` says it was built from exactly this "
+             "and keep the report if `report-inputs.json` says it was built from exactly this "
              "plan (else rebuild it: tables, figures, report.md); no launcher is started "
              "and no job process is created. The first re-run after the sweep itself keeps "
              "the report the sweep wrote.", ""]

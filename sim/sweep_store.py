@@ -7,7 +7,7 @@ The sweep engine (:mod:`sim.sweep`) writes this format and the report
         sweep.json                        MANIFEST: the plan (jobs, folders, fingerprints,
                                           weeks, reference, question)
         sweep.lock                        LOCK: held while a collabsim process works on it
-        report.json                       REPORT_STAMP: what report/ was built from
+        report-inputs.json                REPORT_STAMP: what report/ was built from
         multirun.yaml                     Hydra's record of the sweep
         regime=local,replicate=0/         one job; its name = job_names(): its swept overrides
             .hydra/  collabsim.log        Hydra's record of the job
@@ -337,7 +337,7 @@ def lock_sweep(sweep_dir: Path):
 
 # --------------------------------------------------------------------------- the report's inputs
 #: Records what the current report was built from (written after a sweep's report).
-REPORT_STAMP = "report.json"
+REPORT_STAMP = "report-inputs.json"
 
 
 def report_inputs(sweep_dir: Path, reference: Any, figures: bool) -> str | None:
