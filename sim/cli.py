@@ -45,8 +45,8 @@ from sim import hydra_glue
 from sim.config import ConfigError, SimConfig, config_dir, register_configs
 from sim.outcomes import COLUMNS, calibration_table
 from sim.results import is_complete, run_folder
-from sim.runs import check_inputs, display_path, run_scenario
-from sim.sweep_store import typed_overrides
+from sim.runs import check_inputs, claim_folder, display_path, run_scenario
+from sim.sweep_store import mark_report, report_is_current, typed_overrides
 
 PROG = "collabsim"
 REPORT_PROG = "collabsim-report"
@@ -107,6 +107,12 @@ class ValidateFirst(hydra_glue.Callback):
             check_inputs(hydra_glue.scenario_from(config))
         except ConfigError as err:
             fail(err)
+        run_dir = hydra_glue.default_run_dir(config)
+        if run_dir is not None:  # runs started in the same second get a folder each
+            try:
+                hydra_glue.set_run_dir(config, claim_folder(run_dir))
+            except OSError as err:
+                fail(f"cannot write results: {err}", 1)
 
 
 #: The running sweep's progress printer (kept out of the callback, which Hydra pickles).
@@ -122,13 +128,16 @@ class SweepCallback(hydra_glue.Callback):
     each level, so ``{leadership: enthusiastic_realist}`` compares within each
     workforce) and ``question`` (one sentence for the report). ``report: false`` skips
     the report at the end of a sweep, ``figures: false`` only its figures;
+    ``stale: rerun`` replaces runs made from another scenario, provider file or code
+    (the default, ``refuse``, stops and says how many and why: :func:`sim.sweep.start_sweep`);
     ``decomposition: true`` (a two-level factorial) also writes each factor's main effect
     and the important interactions (:mod:`sim.decomposition`) into ``decomposition/``.
     """
 
     def __init__(self, reference: Any = None, question: str | None = None,
                  report: bool = True, figures: bool = True,
-                 decomposition: bool = False) -> None:
+                 decomposition: bool = False, stale: str = "refuse") -> None:
+        self.stale = stale
         self.reference = hydra_glue.plain(reference) or {}
         self.question = question
         self.report = report
@@ -143,11 +152,13 @@ class SweepCallback(hydra_glue.Callback):
         try:
             if self.report:  # a reference that names no scenario: say so before any run
                 check_reference(hydra_glue.expand_sweep(config), self.reference)
-            plan = start_sweep(config, self.reference, self.question)
+            plan = start_sweep(config, self.reference, self.question, self.stale)
         except ConfigError as err:
             fail(err)
         except ReportError as err:
             fail(f"{err}; choose one with hydra.callbacks.sweep.reference={{KEY:VALUE}}")
+        except OSError as err:  # Hydra would only warn about an exception in a callback
+            fail(f"cannot write the sweep folder: {err}", 1)
         except hydra_glue.hydra_errors() as err:
             # an unknown key or option in some job: say it as Hydra would, before
             # anything is written (Hydra itself would first create the sweep folder)
@@ -156,6 +167,15 @@ class SweepCallback(hydra_glue.Callback):
             print("\nSet the environment variable HYDRA_FULL_ERROR=1 for a complete stack "
                   "trace.", file=sys.stderr, flush=True)
             raise SystemExit(1) from None
+        if not plan.to_launch:  # every run is reusable: report without starting a launcher
+            print(f"{PROG}: all {len(plan.jobs)} runs in {display_path(plan.sweep_dir)} are "
+                  "complete; nothing to run", file=sys.stderr, flush=True)
+            if self.report and report_is_current(plan.sweep_dir, self.reference, self.figures):
+                print(f"{PROG}: report (up to date): "
+                      f"{display_path(plan.sweep_dir / 'report' / 'report.md')}", file=sys.stderr)
+                raise SystemExit(0)
+            self.on_multirun_end(config)
+            raise SystemExit(0)
         launcher = hydra_glue.select(config, "hydra.runtime.choices.hydra/launcher")
         progress = Progress(plan.job_dirs, workers=_workers(config))
         print(f"{PROG}: sweep of {len(plan.jobs)} runs into {display_path(plan.sweep_dir)} "
@@ -172,6 +192,7 @@ class SweepCallback(hydra_glue.Callback):
         if not self.report:
             return
         report = write_report(sweep_dir, figures=self.figures)
+        mark_report(sweep_dir, self.reference, self.figures)  # a rerun may then keep it
         if self.decomposition and not report.failed:
             from sim.decomposition import main as decompose
 
@@ -222,6 +243,10 @@ def _task(cfg: Any) -> Any:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         raise SystemExit(0) from None
+    except OSError as err:  # e.g. a full disk: write_run removed its temporary folder
+        _discard_hydra_output(output_dir)
+        fail(f"cannot write results: {err.strerror or err} "
+             f"({display_path(err.filename or output_dir)}); nothing was written", 1)
     except KeyboardInterrupt:
         _discard_hydra_output(output_dir)
         sys.stdout.flush()
@@ -331,6 +356,10 @@ def write_report(sweep_dir: Path, reference: dict | None = None, figures: bool =
             print(f"{prog}: the existing report, if any, is unchanged", file=sys.stderr,
                   flush=True)
         raise SystemExit(2) from None
+    except Exception as err:  # Hydra turns an exception in a callback into a warning, exit 0
+        fail(f"the report could not be built ({type(err).__name__}: {err}); the runs and "
+             f"the existing report, if any, are kept; rebuild it with {REPORT_PROG} "
+             f"{display_path(sweep_dir)}", 1)
     complete = int((report.runs["status"] == "complete").sum())
     where = display_path(report.path)
     print(f"{prog}: {complete} complete runs, {len(report.failed)} failed, "

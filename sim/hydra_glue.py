@@ -5,8 +5,8 @@ only through these functions, so that a Hydra upgrade that moves a private funct
 breaks one module, and tests can see which internals are used:
 
 * private: ``hydra._internal.utils.get_args_parser`` (:func:`command_line_overrides`),
-  ``BasicSweeper.split_arguments`` (:func:`expand_sweep`),
-  ``hydra._internal.config_loader_impl.get_overrides_dirname`` (:func:`job_subdir`),
+  ``BasicSweeper.split_arguments`` (:func:`expand_sweep`), ``BasicSweeper.get_job_batch``
+  (wrapped by :func:`launch_only`, so that a resumed sweep launches only what it needs),
   the global config loader's ``load_sweep_config`` (:func:`compose_job`);
 * public: ``HydraConfig`` (the running job: :func:`job_facts`, :func:`output_dir`, ...),
   ``OverridesParser`` (:func:`parse_overrides`), OmegaConf containers.
@@ -17,20 +17,22 @@ importing this module costs nothing for programs that never use Hydra.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from sim.config import ConfigError, SimConfig, set_dotted, to_sim_config
+from sim.inputs import check_number_text
 
 try:
     from hydra.experimental.callback import Callback
 except ImportError:  # pragma: no cover - hydra-core is a dependency
     Callback = object  # type: ignore[assignment,misc]
 
-__all__ = ["Callback", "command_line_overrides", "compose_job", "expand_sweep", "hydra_errors",
-           "in_sweep", "job_config", "job_facts", "job_subdir", "output_dir", "parse_overrides",
-           "plain", "remove_job_files", "run_mode_is_single", "scenario_from", "select",
+__all__ = ["Callback", "command_line_overrides", "compose_job", "default_run_dir",
+           "expand_sweep", "hydra_errors", "in_sweep", "job_config", "job_facts",
+           "launch_only", "output_dir", "parse_overrides", "plain", "remove_job_files",
+           "run_mode_is_single", "scenario_from", "select", "set_run_dir", "sweep_values",
            "task_overrides"]
 
 
@@ -52,6 +54,7 @@ def scenario_from(cfg: Any) -> SimConfig:
 
     if not isinstance(cfg, DictConfig):
         return to_sim_config(cfg)
+    check_number_text(OmegaConf.select(cfg, "hydra.overrides.task", default=None) or [])
     try:
         job = OmegaConf.masked_copy(cfg, [k for k in cfg.keys() if k != "hydra"])
         missing = sorted(OmegaConf.missing_keys(job))
@@ -125,24 +128,69 @@ def expand_sweep(config: Any) -> list[list[str]]:
     return [list(job) for batch in batches for job in batch]
 
 
-def job_subdir(config: Any, job: Sequence[str], num: int) -> str:
-    """The subfolder Hydra gives job ``num`` (``hydra.sweep.subdir`` resolved for it)."""
-    from hydra._internal.config_loader_impl import get_overrides_dirname
-    from omegaconf import OmegaConf, open_dict
+def sweep_values(config: Any) -> list[tuple[str, int]]:
+    """Each swept override of a multirun config with its number of values (``range(0,0)``: 0)."""
+    from omegaconf import OmegaConf
 
-    conf = config.hydra.job.config.override_dirname
-    dirname = get_overrides_dirname(parse_overrides(job), list(conf.exclude_keys),
-                                    conf.item_sep, conf.kv_sep)
-    hydra_node = OmegaConf.create(OmegaConf.to_container(config.hydra, resolve=False))
-    with open_dict(hydra_node):
-        hydra_node.job.override_dirname = dirname
-        hydra_node.job.num = num
-        hydra_node.job.id = f"{hydra_node.job.name}_{num}"
-    root = OmegaConf.create({"hydra": hydra_node})
-    try:
-        return str(OmegaConf.select(root, "hydra.sweep.subdir"))
-    except Exception:  # an interpolation into the task config: fall back to Hydra's default
-        return dirname
+    params = OmegaConf.select(config, "hydra.sweeper.params") or {}
+    args = [f"{k}={v}" for k, v in params.items()]
+    args += list(OmegaConf.to_container(config.hydra.overrides.task, resolve=False))
+    out = []
+    for text, o in zip(args, parse_overrides(args), strict=True):
+        if o.is_sweep_override() and o.is_discrete_sweep():
+            out.append((text, len(list(o.sweep_string_iterator()))))
+    return out
+
+
+_LAUNCH: dict[str, dict[tuple[str, ...], list[str]]] = {}
+
+
+def launch_only(sweep_dir: str | Path, subdirs: Mapping[tuple[str, ...], str]) -> None:
+    """Make Hydra's basic sweeper launch only these jobs of this sweep, each into its folder.
+
+    ``subdirs`` maps a job (its override strings, as :func:`expand_sweep` lists them) to
+    its folder name; the sweeper skips every other job of the sweep in ``sweep_dir`` and
+    gives each launched job ``hydra.sweep.subdir`` = its name. The sweeper is created
+    after the sweep callback's ``on_multirun_start``, so its batches are filtered by
+    wrapping ``BasicSweeper.get_job_batch`` (once per process); sweeps not registered
+    here are launched unchanged.
+    """
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+
+    _LAUNCH[str(Path(sweep_dir))] = {
+        tuple(job): [f"hydra.sweep.subdir='{name}'"] for job, name in subdirs.items()}
+    if getattr(BasicSweeper.get_job_batch, "_collabsim", False):
+        return
+    original = BasicSweeper.get_job_batch
+
+    def get_job_batch(self: Any) -> Sequence[Sequence[str]]:
+        batch = original(self)
+        wanted = _LAUNCH.get(str(Path(str(self.config.hydra.sweep.dir))))
+        if wanted is None:
+            return batch
+        return [[*job, *wanted[tuple(job)]] for job in batch if tuple(job) in wanted]
+
+    get_job_batch._collabsim = True  # type: ignore[attr-defined]
+    BasicSweeper.get_job_batch = get_job_batch
+
+
+def default_run_dir(config: Any) -> Path | None:
+    """A single run's output folder as configured, or None if the user chose it
+    (``hydra.run.dir=...`` on the command line): only the default is renamed if taken."""
+    from omegaconf import OmegaConf
+
+    given = OmegaConf.select(config, "hydra.overrides.hydra", default=None) or []
+    if any(str(o).lstrip("+~").startswith("hydra.run.dir=") for o in given):
+        return None
+    return Path(str(OmegaConf.select(config, "hydra.run.dir")))
+
+
+def set_run_dir(config: Any, folder: Path) -> None:
+    """Set ``hydra.run.dir`` of a config Hydra is about to run (before it makes the folder)."""
+    from omegaconf import open_dict, read_write
+
+    with read_write(config.hydra), open_dict(config.hydra):
+        config.hydra.run.dir = str(folder)
 
 
 def compose_job(config: Any, job: Sequence[str]) -> Any:

@@ -35,6 +35,7 @@ from sim.config import (
     sections,
     set_dotted,
 )
+from sim.inputs import check_number_text
 
 #: Composed (experiment, group-level overrides) -> plain dict; never handed out uncopied.
 _COMPOSED: dict[tuple[str | None, tuple[str, ...]], dict] = {}
@@ -186,6 +187,7 @@ def _parse(text: str) -> tuple[str, str, Any]:
     if override.is_sweep_override():
         raise ConfigError(f"{text}: a sweep (several values) needs the collabsim command "
                           "with -m; load_config builds one scenario")
+    check_number_text([text])  # 1_0 would be read as 10
     op = {OverrideType.CHANGE: "set", OverrideType.ADD: "add",
           OverrideType.FORCE_ADD: "force", OverrideType.DEL: "delete"}[override.type]
     value = override.value()

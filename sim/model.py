@@ -31,6 +31,7 @@ from sim.dynamics import (
     workforce,
 )
 from sim.geography import handoff_routes, partner_candidates
+from sim.inputs import checked, whole_number
 from sim.kinds import BLOCKING, LINKED, N_KINDS, PATHWAYS, PRODUCTIVITY, SOCIAL_CARE
 from sim.outcome_spec import TURNOVER_WINDOW_WEEKS
 from sim.partnerships import Partnerships
@@ -96,11 +97,11 @@ class CollaborationModel(mesa.Model):
 
     def __init__(self, config: SimConfig | None = None, rng: int | np.random.SeedSequence |
                  None = None, table: ProviderTable | None = None) -> None:
-        config = config or SimConfig()
+        config = checked(SimConfig() if config is None else config)  # edits after validation too
         if isinstance(rng, np.random.SeedSequence):
             root = rng
         else:  # an int replaces the config's root seed
-            root = np.random.SeedSequence(config.seed if rng is None else int(rng),
+            root = np.random.SeedSequence(config.seed if rng is None else whole_number("rng", rng),
                                           spawn_key=(config.replicate,))
         layout_seq, dynamics_seq = root.spawn(2)
         super().__init__(rng=dynamics_seq)

@@ -50,12 +50,13 @@ from sim.outcome_spec import OUTCOMES as REGISTRY
 from sim.report_md import ReportFacts, markdown, show_value, title
 from sim.results import (
     PROVENANCE,
+    RUN_SUBDIR,
     SUMMARY,
     WEEKLY,
     commit_folder,
-    find_runs,
     fsync_dir,
     read_config,
+    run_status,
 )
 from sim.stats import mean_interval
 from sim.sweep_store import (
@@ -63,7 +64,8 @@ from sim.sweep_store import (
     REPORT_DIR,
     is_scenario_key,
     read_failure,
-    read_manifest,
+    require_manifest,
+    spreadsheet_safe,
     typed_overrides,
 )
 
@@ -91,55 +93,74 @@ class Report:
 # --------------------------------------------------------------------------- collecting
 def collect(sweep_dir: str | os.PathLike) -> tuple[pd.DataFrame, dict[str, Path], list[dict],
                                                     list[str], dict | None]:
-    """Read every run of a sweep folder.
+    """Read exactly the jobs a sweep planned (``sweep.json``), nothing else in the folder.
+
+    A job counts as complete only if its ``run/`` reads back whole (JSON files parse,
+    the weekly table has the planned number of weeks) and carries the fingerprint the
+    plan expects (:func:`sim.results.run_status`); copies such as ``run.bak/``, other
+    folders and other sweeps are never read. A run that is stale or unreadable is listed
+    as failed, with the reason, so that it is seen and never counted.
 
     Returns:
         ``(runs, run_dirs, failed, missing, manifest)``: the tidy table (one row per run,
         failed runs included with ``status == "failed"``), each complete run's folder by
         job name, the failure records, the planned jobs that have neither a run nor a
-        failure (e.g. an interrupted sweep), and the sweep's plan (or None).
+        failure (e.g. an interrupted sweep), and the sweep's plan.
+
+    Raises:
+        NotASweep: the folder has no plan, holds several sweeps, or its plan is damaged
+            (a ``FileNotFoundError``).
     """
     sweep_dir = Path(sweep_dir)
-    manifest = read_manifest(sweep_dir)
-    planned = {j["dir"]: j for j in (manifest or {}).get("jobs", [])}
+    manifest = require_manifest(sweep_dir)
     rows: list[dict] = []
     run_dirs: dict[str, Path] = {}
-    for run in find_runs(sweep_dir):
-        job_dir = run.parent
-        if REPORT_DIR in run.relative_to(sweep_dir).parts[:1]:
-            continue
-        job = job_dir.relative_to(sweep_dir).as_posix()
-        prov = json.loads((run / PROVENANCE).read_text(encoding="utf-8"))
-        summary = json.loads((run / SUMMARY).read_text(encoding="utf-8"))
-        overrides = (prov.get("extra") or {}).get("overrides")
-        if overrides is None:
-            overrides = planned.get(job, {}).get("overrides", [])
-        replicate = prov.get("replicate")
-        if replicate is None:
-            config = read_config(run)
-            replicate = config.get("replicate", 0)
-        row = {"job": job, "status": "complete", "seed": prov.get("seed"),
-               "replicate": replicate, "wall_seconds": prov.get("wall_seconds"),
-               "_overrides": list(overrides)}
-        row.update({k: v for k, v in summary.items() if not isinstance(v, bool)})
-        rows.append(row)
-        run_dirs[job] = run
     failed: list[dict] = []
-    for marker in sorted(sweep_dir.rglob(FAILED)):
-        job = marker.parent.relative_to(sweep_dir).as_posix()
-        if job in run_dirs:
+    missing: list[str] = []
+    for planned in manifest["jobs"]:
+        job, overrides = str(planned["dir"]), list(planned["overrides"])
+        run = sweep_dir / job / RUN_SUBDIR
+        status, reason = run_status(run, planned.get("fingerprint"), planned.get("weeks"))
+        row = _read_job(run, job, overrides) if status == "complete" else None
+        if row is None and status == "complete":
+            status, reason = "unreadable", "its files cannot be read"
+        if row is not None:
+            rows.append(row)
+            run_dirs[job] = run
             continue
-        record = read_failure(marker)
+        marker = sweep_dir / job / FAILED
+        if marker.is_file():
+            record = read_failure(marker)
+        elif status == "missing":
+            missing.append(job)
+            continue
+        else:  # never counted, never silently dropped
+            record = {"error": f"{status} run", "message": f"run/ {reason}; run the sweep "
+                      "again to replace it"}
         record["job"] = job
         failed.append(record)
-        overrides = record.get("overrides") or planned.get(job, {}).get("overrides", [])
         rep = dict(typed_overrides(overrides))
         rows.append({"job": job, "status": "failed", "seed": rep.get("seed"),
-                     "replicate": rep.get("replicate"), "_overrides": list(overrides)})
-    seen = set(run_dirs) | {f["job"] for f in failed}
-    missing = [job for job in planned if job not in seen]
+                     "replicate": rep.get("replicate"), "_overrides": overrides})
     runs = pd.DataFrame(rows)
     return runs, run_dirs, failed, missing, manifest
+
+
+def _read_job(run: Path, job: str, overrides: list[str]) -> dict | None:
+    """One complete run's row of the tidy table, or None if its files cannot be read."""
+    try:
+        prov = json.loads((run / PROVENANCE).read_text(encoding="utf-8"))
+        summary = json.loads((run / SUMMARY).read_text(encoding="utf-8"))
+        replicate = prov.get("replicate")
+        if replicate is None:
+            replicate = read_config(run).get("replicate", 0)
+    except (OSError, ValueError, AttributeError):
+        return None
+    row = {"job": job, "status": "complete", "seed": prov.get("seed"),
+           "replicate": replicate, "wall_seconds": prov.get("wall_seconds"),
+           "_overrides": overrides}
+    row.update({k: v for k, v in summary.items() if not isinstance(v, bool)})
+    return row
 
 
 def add_scenarios(runs: pd.DataFrame, manifest: dict | None) -> tuple[pd.DataFrame, list[str],
@@ -432,9 +453,9 @@ def build_report(sweep_dir: str | os.PathLike, reference: dict | None = None,
         for col in factors:
             tidy[col] = tidy[col].map(_show_value)
         tidy.to_parquet(tmp / "runs.parquet", index=False)
-        tidy.to_csv(tmp / "runs.csv", index=False)
-        scen.to_csv(tmp / "scenarios.csv", index=False)
-        diffs.to_csv(tmp / "differences.csv", index=False)
+        spreadsheet_safe(tidy).to_csv(tmp / "runs.csv", index=False)
+        spreadsheet_safe(scen).to_csv(tmp / "scenarios.csv", index=False)
+        spreadsheet_safe(diffs).to_csv(tmp / "differences.csv", index=False)
         means = pd.concat([band(weekly, ["scenario", "week"], c).assign(outcome=c)
                            for c in main], ignore_index=True) if len(weekly) else None
         if means is not None:

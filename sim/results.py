@@ -8,12 +8,15 @@ A run folder holds::
     providers.parquet  per-provider snapshots (only if ``output.agent_snapshot_every`` > 0)
     summary.json       the run's scalars (final-year means, values at the switch, calibration)
     config.yaml        the resolved scenario as plain YAML (every key of ``sim.SimConfig``)
-    provenance.json    seed, package versions, git commit, platform, times, command line
+    provenance.json    seed, package versions, git commit, platform, times, command line,
+                       and the run's fingerprint (sim.identity: scenario, provider file, code)
 
 Everything is first written into a temporary sibling folder (``<name>.tmp-<pid>``)
 and the folder is then renamed to its final name, so a reader (or a resumed sweep)
 never sees half a run: a folder is *complete* when it has its final name and its
-``provenance.json``, which is written last. Plain formats only (Parquet, JSON,
+``provenance.json``, which is written last. Whether a complete folder can be *reused*
+for a job is :func:`run_status`: its files read back whole and its fingerprint is the
+job's. Plain formats only (Parquet, JSON,
 YAML): no pickle, so results stay readable across Python and library versions.
 """
 
@@ -39,6 +42,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from sim.config import to_dict
+from sim.identity import fingerprint as fingerprint_of
+from sim.identity import stale_reason
 
 if TYPE_CHECKING:
     from sim.runner import RunResult
@@ -75,7 +80,7 @@ def run_folder(output_dir: str | os.PathLike) -> Path:
 
 def write_run(folder: str | os.PathLike, result: RunResult, extra: dict | None = None, *,
               started: datetime | None = None, finished: datetime | None = None,
-              overwrite: bool = False) -> Path:
+              overwrite: bool = False, fingerprint: dict | None = None) -> Path:
     """Write one run into ``folder`` so that it appears complete or not at all.
 
     Args:
@@ -88,6 +93,8 @@ def write_run(folder: str | os.PathLike, result: RunResult, extra: dict | None =
             ``finished`` is now and ``started`` is ``finished - result.wall_seconds``.
         overwrite: replace an existing folder at ``folder`` (the old one is moved aside
             first and deleted only once the new one is in place).
+        fingerprint: what produced the run (:func:`sim.identity.fingerprint`, taken
+            before the run started); computed now from ``result.config`` if not given.
 
     Returns:
         The final folder's path.
@@ -111,7 +118,8 @@ def write_run(folder: str | os.PathLike, result: RunResult, extra: dict | None =
             result.providers.to_parquet(tmp / PROVIDERS, index=False)
         _write_text(tmp / SUMMARY, _to_json(result.summary))
         _write_text(tmp / CONFIG, _to_yaml(to_dict(result.config)))
-        prov = provenance(result, extra=extra, started=started, finished=finished)
+        prov = provenance(result, extra=extra, started=started, finished=finished,
+                          fingerprint=fingerprint)
         _write_text(tmp / PROVENANCE, _to_json(prov))  # last: marks the run complete
         fsync_dir(tmp)
         commit_folder(tmp, final, overwrite)
@@ -124,6 +132,55 @@ def is_complete(folder: str | os.PathLike) -> bool:
     if not folder.is_dir() or is_scratch(folder.name):
         return False
     return all((folder / name).is_file() for name in RUN_FILES)
+
+
+#: What :func:`run_status` can say of a job's run folder.
+STATUSES: tuple[str, ...] = ("complete", "missing", "incomplete", "unreadable", "stale")
+
+
+def run_status(folder: str | os.PathLike, expected: dict | str | None = None,
+               weeks: int | None = None) -> tuple[str, str]:
+    """Whether a run folder can be reused for a job, and if not, why.
+
+    Cheap enough for every job of a sweep before launch: JSON files are parsed and the
+    weekly table's Parquet footer is read (not its data).
+
+    Args:
+        folder: the run folder (``<job>/run``).
+        expected: the job's fingerprint (:func:`sim.identity.fingerprint`, or its
+            ``run`` digest); None skips the comparison (an old plan without one).
+        weeks: the number of weekly rows the job writes (burn-in + policy weeks);
+            None skips the count.
+
+    Returns:
+        ``(status, reason)``: status one of :data:`STATUSES`; reason a short phrase for
+        people ("weekly.parquet cannot be read", "made by other code"), empty when
+        complete or missing.
+    """
+    folder = Path(folder)
+    if not folder.exists():
+        return "missing", ""
+    if not is_complete(folder):
+        return "incomplete", "interrupted before it was written whole"
+    try:
+        prov = json.loads((folder / PROVENANCE).read_text(encoding="utf-8"))
+        json.loads((folder / SUMMARY).read_text(encoding="utf-8"))
+        if not isinstance(prov, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, ValueError) as err:
+        return "unreadable", f"its JSON files cannot be read ({type(err).__name__})"
+    reason = stale_reason(prov.get("fingerprint"), expected)
+    if reason:  # before the week count: another scenario may have other weeks
+        return "stale", reason
+    try:
+        import pyarrow.parquet as pq
+
+        rows = pq.read_metadata(folder / WEEKLY).num_rows
+    except Exception as err:  # pyarrow raises several types for a damaged file
+        return "unreadable", f"{WEEKLY} cannot be read ({type(err).__name__})"
+    if weeks is not None and rows != weeks:
+        return "unreadable", f"{WEEKLY} has {rows} weeks, the job needs {weeks}"
+    return "complete", ""
 
 
 def read_run(folder: str | os.PathLike) -> tuple[pd.DataFrame, dict, dict, dict]:
@@ -170,8 +227,9 @@ def find_runs(root: str | os.PathLike) -> list[Path]:
 
 # --------------------------------------------------------------------------- provenance
 def provenance(result: RunResult, extra: dict | None = None, started: datetime | None = None,
-               finished: datetime | None = None) -> dict:
-    """What is needed to reproduce or audit a run: seed, versions, code, machine, times."""
+               finished: datetime | None = None, fingerprint: dict | None = None) -> dict:
+    """What is needed to reproduce or audit a run: seed, versions, code, machine, times,
+    and the fingerprint a resumed sweep compares with its job's."""
     finished = finished or datetime.now(UTC)
     started = started or finished - timedelta(seconds=float(result.wall_seconds))
     prov: dict[str, Any] = {
@@ -195,6 +253,7 @@ def provenance(result: RunResult, extra: dict | None = None, started: datetime |
         "argv": list(sys.argv),
         "cwd": os.getcwd(),
         "inputs": _inputs(result),
+        "fingerprint": fingerprint or fingerprint_of(result.config),
     }
     if extra:
         prov["extra"] = extra

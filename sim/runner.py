@@ -11,7 +11,6 @@ numbers), so differences between scenarios can be taken replicate by replicate.
 from __future__ import annotations
 
 import dataclasses
-import operator
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,8 +20,9 @@ import numpy as np
 import pandas as pd
 
 from sim.config import ConfigError, SimConfig, from_dict
+from sim.inputs import checked, whole_number
 from sim.model import CollaborationModel
-from sim.outcomes import BY_KIND_COLUMNS, summarise
+from sim.outcomes import summarise
 
 __all__ = ["ManyResult", "RunResult", "provider_snapshot", "run", "run_many"]
 
@@ -76,11 +76,14 @@ def run(config: SimConfig | None = None, *, replicate: int | None = None,
             and vary ``replicate`` to get paired replicates.
 
     Raises:
-        ConfigError: ``replicate`` or ``seed`` outside the schema's range.
+        ConfigError: ``config`` is not a valid SimConfig (it is validated again here, so
+            a field changed after it was built is caught, naming the key), or
+            ``replicate`` or ``seed`` is not a whole number in the schema's range.
         TypeError: ``replicate`` or ``seed`` given by position (both are keyword-only,
             so that an old ``run(config, 3)`` cannot silently mean something else).
     """
-    config = with_replicate(config or SimConfig(), replicate=replicate, seed=seed)
+    config = checked(SimConfig() if config is None else config)
+    config = with_replicate(config, replicate=replicate, seed=seed)
     start = time.perf_counter()
     model = CollaborationModel(config)
     total = config.time.burn_in_weeks + config.time.policy_weeks
@@ -119,13 +122,7 @@ def with_replicate(config: SimConfig, *, replicate: int | None = None,
     for key, value in (("replicate", replicate), ("seed", seed)):
         if value is None:
             continue
-        try:
-            if isinstance(value, bool | np.bool_):
-                raise TypeError
-            number = operator.index(value)
-        except TypeError:
-            raise ConfigError(f"{key}={value!r} is not an integer; {key} must be a whole "
-                              "number >= 0") from None
+        number = whole_number(key, value)
         if number != getattr(config, key):
             changes[key] = int(number)
     if not changes:
@@ -195,8 +192,9 @@ def run_many(scenarios: Mapping[str, SimConfig] | Sequence[SimConfig],
 
     Args:
         scenarios: named configs, or a list (named ``"<position>:<regime>"``).
-        replicates: replicate indices, e.g. ``range(20)`` (default: each config's own
-            ``replicate``, i.e. one run per scenario).
+        replicates: replicate indices, any iterable of whole numbers, e.g. ``range(20)``
+            or a generator (read once; default: each config's own ``replicate``, i.e. one
+            run per scenario).
         workers: parallel processes (1 runs in this process); results do not depend on it.
         seed: root seed for every scenario (default: each config's own ``seed``; a sweep
             uses one root seed, so keep the configs' seeds equal to pair them).
@@ -210,32 +208,46 @@ def run_many(scenarios: Mapping[str, SimConfig] | Sequence[SimConfig],
 
     Raises:
         TypeError: ``seeds=`` given.
-        ConfigError: a replicate or seed outside the schema's range (before any run).
+        ConfigError: before any run: no scenario, a scenario that is not a valid
+            SimConfig, an empty ``replicates``, or a replicate or seed that is not a
+            whole number in the schema's range.
     """
     if seeds is not None:
         raise TypeError("run_many(seeds=...) was removed: replicates now mean what a sweep "
                         "and the command line mean. Use run_many(scenarios, "
                         "replicates=range(n), seed=ROOT) for n paired replicates of one root "
                         "seed (replicate r is exactly `collabsim replicate=r`)")
+    if isinstance(scenarios, SimConfig | str | bytes) or not isinstance(
+            scenarios, Mapping | Iterable):
+        raise ConfigError("scenarios must be a mapping of names to SimConfigs or a list of "
+                          f"SimConfigs, not {type(scenarios).__name__}")
     if not isinstance(scenarios, Mapping):
+        scenarios = list(scenarios)
+        for c in scenarios:
+            checked(c)
         scenarios = {f"{i}:{c.regime.name}": c for i, c in enumerate(scenarios)}
-    configs = {name: with_replicate(cfg, seed=seed) for name, cfg in scenarios.items()}
+    if not scenarios:
+        raise ConfigError("run_many needs at least one scenario")
+    configs = {name: with_replicate(checked(cfg), seed=seed) for name, cfg in scenarios.items()}
+    wanted = None
+    if replicates is not None:
+        if isinstance(replicates, str | bytes) or not isinstance(replicates, Iterable):
+            raise ConfigError(f"replicates={replicates!r} must be an iterable of whole "
+                              "numbers, e.g. range(20)")
+        wanted = [whole_number("replicate", r) for r in replicates]  # read once
+        if not wanted:
+            raise ConfigError("replicates is empty; give at least one replicate index, "
+                              "e.g. replicates=range(20)")
     jobs = []
     for name, cfg in configs.items():
-        reps = [cfg.replicate] if replicates is None else list(replicates)
-        for r in reps:
-            jobs.append((with_replicate(cfg, replicate=r), int(operator.index(r)), name))
+        for r in [cfg.replicate] if wanted is None else wanted:
+            jobs.append((with_replicate(cfg, replicate=r), r, name))
     if workers <= 1:
         out = [_run_one(*job) for job in jobs]
     else:
         from joblib import Parallel, delayed
 
         out = Parallel(n_jobs=workers)(delayed(_run_one)(*job) for job in jobs)
-    if not out:
-        return ManyResult(pd.DataFrame(columns=["scenario", "seed", "replicate", "week"]),
-                          pd.DataFrame(columns=["scenario", "seed", "replicate"]),
-                          pd.DataFrame(columns=["scenario", "seed", "replicate",
-                                                *BY_KIND_COLUMNS]))
     weekly = pd.concat([w for w, _, _ in out], ignore_index=True)
     summaries = pd.DataFrame([row for _, row, _ in out])
     by_kind = pd.concat([k for _, _, k in out], ignore_index=True)

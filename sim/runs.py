@@ -17,18 +17,23 @@ from pathlib import Path
 from typing import Any
 
 from sim.config import SimConfig
+from sim.identity import fingerprint
+from sim.inputs import check_provider_file
 from sim.results import run_folder, write_run
 from sim.runner import RunResult, run
 
-__all__ = ["check_inputs", "display_path", "run_scenario"]
+__all__ = ["check_inputs", "claim_folder", "display_path", "run_scenario"]
 
 
 def check_inputs(config: SimConfig) -> None:
     """Read a provider CSV now, so that a bad file fails before any folder is created.
 
     Raises:
-        ConfigError: the file is missing or has bad rows (``sim.system.SystemDataError``).
+        ConfigError: the path is not a regular, uncompressed file of a sane size
+            (:func:`sim.inputs.check_provider_file`), or the file is missing or has
+            bad rows (``sim.system.SystemDataError``).
     """
+    check_provider_file(config.system)
     if config.system.name == "csv" and config.system.path:
         from sim.system import load_csv
 
@@ -65,13 +70,35 @@ def run_scenario(config: SimConfig, output_dir: str | os.PathLike,
     if progress is not None and progress != config.output.progress_bar:
         to_run = dataclasses.replace(
             config, output=dataclasses.replace(config.output, progress_bar=progress))
+    made_from = fingerprint(config)  # before the run: the provider file as it was read
     started = datetime.now(UTC)
     result = run(to_run)
     finished = datetime.now(UTC)
     result = dataclasses.replace(result, config=config)
     write_run(folder, result, extra=dict(facts) if facts else None, started=started,
-              finished=finished)
+              finished=finished, fingerprint=made_from)
     return result
+
+
+def claim_folder(path: str | os.PathLike, attempts: int = 1000) -> Path:
+    """Create a new folder at ``path``, or at ``path-2``, ``path-3``... if it exists.
+
+    ``mkdir`` is atomic, so two processes started in the same second (whose default
+    single-run folders have the same name) each get a folder of their own.
+
+    Raises:
+        OSError: the parent cannot be written, or ``attempts`` names are taken.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for n in range(1, attempts + 1):
+        candidate = path if n == 1 else path.with_name(f"{path.name}-{n}")
+        try:
+            candidate.mkdir()
+        except FileExistsError:
+            continue
+        return candidate
+    raise FileExistsError(f"{display_path(path)} and {attempts - 1} numbered variants exist")
 
 
 def display_path(path: str | os.PathLike) -> str:

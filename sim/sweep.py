@@ -8,16 +8,19 @@ entry point and callbacks, and the folder format lives in :mod:`sim.sweep_store`
 
 * :func:`start_sweep`, in the process that launches the sweep, before any job starts:
   plans the jobs, validates every job's scenario against the schema (a bad value fails
-  at once), writes the plan (``sweep.json``) and removes half-written leftovers of an
-  interrupted sweep. :class:`sim.progress.Progress` then watches the job folders.
-* :func:`execute`, for each job, wherever it runs: a job whose run is already complete
-  is skipped before anything is simulated; a job that raises writes ``FAILED.json``
-  (with the traceback) into its folder and returns, so one bad run neither stops nor
-  loses the others.
+  at once), refuses a folder that is not a sweep and a sweep another process is
+  working on (a lock held until this process ends), decides which jobs' runs can be
+  reused (:func:`sim.results.run_status`: the run reads back whole and its fingerprint
+  is the job's), refuses or re-runs stale runs as the user chose, writes the plan
+  (``sweep.json``) and makes Hydra launch only the jobs that need a run.
+  :class:`sim.progress.Progress` then watches the job folders.
+* :func:`execute`, for each launched job, wherever it runs: a job whose run is already
+  reusable is skipped; a job that raises writes ``FAILED.json`` (with the traceback)
+  into its folder and returns, so one bad run neither stops nor loses the others.
 * :func:`sweep_overrides`, for the command line: the sweep folder is named after the
   command (``results/sweeps/<experiment>[_<other overrides>]``), never a timestamp, so
   that running the same command again finds the earlier runs and runs only those that
-  are missing, incomplete or failed.
+  are missing, incomplete, unreadable or failed.
 
 Paired replicates: every scenario of a sweep uses the same root ``seed`` and the same
 ``replicate`` indices, and the model's stream is the replicate-th child of the seed, so
@@ -32,23 +35,29 @@ has no use outside the tests.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sim import hydra_glue
-from sim.config import ConfigError, from_dict
-from sim.results import is_complete, run_folder
+from sim.config import ConfigError, SimConfig, from_dict
+from sim.identity import fingerprint
+from sim.results import run_folder, run_status
 from sim.runs import check_inputs, run_scenario
 from sim.sweep_store import (
     FAILED,
     SWEEP_ROOT,
-    clean_sweep_dir,
+    SweepRefused,
+    check_sweep_folder,
     is_replication_key,
+    job_names,
+    lock_sweep,
     replicate_of,
     sweep_name,
     tidy_job_dir,
@@ -59,19 +68,22 @@ from sim.sweep_store import (
 #: Test-only failure injection (see the module docstring).
 TEST_FAIL_ENV = "_COLLABSIM_TEST_FAIL"
 PROG = "collabsim"
+#: What to do with stale runs (made from another scenario, provider file or code):
+#: "refuse" (the default: stop, change nothing, say how many and why) or "rerun".
+STALE_CHOICES: tuple[str, ...] = ("refuse", "rerun")
+#: The override that chooses it (a setting of the sweep callback in configs/config.yaml).
+STALE_KEY = "hydra.callbacks.sweep.stale"
 
 
 # --------------------------------------------------------------------------- naming
 def sweep_overrides(argv: Sequence[str]) -> list[str]:
-    """Hydra overrides that name a sweep's folders after its command line.
+    """Hydra overrides that name a sweep's folder after its command line.
 
     ``collabsim experiment=culture`` sweeps into ``results/sweeps/culture``; other
     overrides are added to the name (``culture_time.policy_weeks=52``), sorted, so that
-    the same command always finds the same folder. Overrides that are not swept (the
-    same in every job) are left out of the job folders' names, which are then just the
-    swept values (``regime=local,replicate=3``). Nothing is added for what the user set
-    (``hydra.sweep.dir``, the excluded keys) or if the arguments do not parse (Hydra
-    will say why).
+    the same command always finds the same folder. Job folders are named by
+    :func:`sim.sweep_store.job_names` (the swept values). Nothing is added if the user
+    set ``hydra.sweep.dir`` or if the arguments do not parse (Hydra will say why).
     """
     try:
         overrides = hydra_glue.command_line_overrides(argv)
@@ -80,7 +92,7 @@ def sweep_overrides(argv: Sequence[str]) -> list[str]:
         return []
     keys = [_key(o) for o in overrides]
     experiment = None
-    others, fixed = [], []
+    others = []
     for o, p in zip(overrides, parsed, strict=True):
         key = _key(o)
         if key.startswith(("hydra.", "hydra/")) or key == "hydra":
@@ -89,15 +101,9 @@ def sweep_overrides(argv: Sequence[str]) -> list[str]:
             experiment = str(p.value()) if p.value() is not None else None
             continue
         others.append(o)
-        if not p.is_sweep_override():
-            fixed.append(p.key_or_group)
-    out = []
-    if "hydra.sweep.dir" not in keys:
-        out.append(f"hydra.sweep.dir='{SWEEP_ROOT}/{sweep_name(experiment, others)}'")
-    if fixed and "hydra.job.config.override_dirname.exclude_keys" not in keys:
-        items = ",".join(f"'{k}'" for k in ["experiment", *dict.fromkeys(fixed)])
-        out.append(f"hydra.job.config.override_dirname.exclude_keys=[{items}]")
-    return out
+    if "hydra.sweep.dir" in keys:
+        return []
+    return [f"hydra.sweep.dir='{SWEEP_ROOT}/{sweep_name(experiment, others)}'"]
 
 
 def with_sweep_overrides(argv: Sequence[str]) -> list[str]:
@@ -128,15 +134,32 @@ def _key(override: str) -> str:
 # --------------------------------------------------------------------------- planning
 @dataclass
 class Plan:
-    """A sweep's jobs (override lists, in launch order) and their folders."""
+    """A sweep's jobs (override lists, in launch order), their folders and what each
+    needs: ``status[i]`` is :func:`sim.results.run_status`'s verdict on job i's run
+    (filled in by :func:`start_sweep`), ``reasons[i]`` why it cannot be reused."""
 
     sweep_dir: Path
     jobs: list[list[str]]
     subdirs: list[str]
+    fingerprints: list[dict] = field(default_factory=list)
+    weeks: list[int] = field(default_factory=list)
+    status: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
 
     @property
     def job_dirs(self) -> list[Path]:
         return [self.sweep_dir / s for s in self.subdirs]
+
+    @property
+    def to_launch(self) -> list[int]:
+        """Indices of the jobs that need a run (all of them before statuses are known)."""
+        if not self.status:
+            return list(range(len(self.jobs)))
+        return [i for i, s in enumerate(self.status) if s != "complete"]
+
+    def counts(self, status: str) -> Counter:
+        """How many jobs have ``status``, by reason (``Counter({"made by other code": 12})``)."""
+        return Counter(r for s, r in zip(self.status, self.reasons, strict=True) if s == status)
 
 
 def plan_jobs(config: Any) -> list[list[str]]:
@@ -145,49 +168,176 @@ def plan_jobs(config: Any) -> list[list[str]]:
 
 
 def plan_sweep(config: Any) -> Plan:
-    """Expand and validate a multirun config's jobs and name their folders.
+    """Expand and validate a multirun config's jobs, name their folders, fingerprint them.
 
     Raises:
-        ConfigError: a job's scenario is invalid, or two jobs would share a folder.
+        ConfigError: no jobs (an empty list of values), the same job twice, a bad
+            ``hydra.launcher.n_jobs``, a number written with ``_``, or a job's scenario
+            is invalid (naming the job, the key, the value and what is allowed).
         Hydra's own exceptions for unknown keys or options (as Hydra reports them).
     """
+    given = list(hydra_glue.select(config, "hydra.overrides.task") or [])
+    params = hydra_glue.select(config, "hydra.sweeper.params") or {}
+    from sim.inputs import check_number_text
+
+    check_number_text([*given, *(f"{k}={v}" for k, v in params.items())])
+    _check_workers(config)
     jobs = plan_jobs(config)
-    validate_jobs(config, jobs)
-    subdirs = [hydra_glue.job_subdir(config, job, i) for i, job in enumerate(jobs)]
-    if len(set(subdirs)) < len(subdirs):
-        raise ConfigError("two jobs of the sweep would share a folder; keep "
-                          "hydra.sweep.subdir=${hydra.job.override_dirname}")
-    return Plan(Path(str(config.hydra.sweep.dir)), jobs, subdirs)
+    if not jobs:
+        empty = [text for text, n in hydra_glue.sweep_values(config) if n == 0]
+        raise ConfigError(f"the sweep has no jobs: {' '.join(empty) or 'a swept value list'} "
+                          "lists no values; give at least one (e.g. replicate=0,1 or "
+                          "replicate='range(0,20)')")
+    seen = Counter(tuple(job) for job in jobs)
+    twice = [job for job, n in seen.items() if n > 1]
+    if twice:
+        raise ConfigError(f"the sweep lists the job {' '.join(twice[0])} {seen[twice[0]]} "
+                          "times: a swept value repeats (as in replicate=0,0); list each value "
+                          "once")
+    configs = validate_jobs(config, jobs)
+    subdirs = job_names(jobs)
+    if len(set(subdirs)) < len(subdirs):  # a digest collision: never in practice
+        raise ConfigError("two jobs of the sweep would share a folder; report this as a bug")
+    return Plan(Path(str(config.hydra.sweep.dir)), jobs, subdirs,
+                fingerprints=[fingerprint(c) for c in configs],
+                weeks=[c.time.burn_in_weeks + c.time.policy_weeks for c in configs])
 
 
-def start_sweep(config: Any, reference: Mapping | None, question: str | None) -> Plan:
-    """Plan a sweep (:func:`plan_sweep`), create its folder, tidy it and write its plan.
+def _check_workers(config: Any) -> None:
+    """Refuse a launcher setting that cannot run anything (``hydra.launcher.n_jobs=0``)."""
+    n = hydra_glue.select(config, "hydra.launcher.n_jobs")
+    if n is None:
+        return
+    if isinstance(n, bool) or not isinstance(n, int) or n == 0:
+        raise ConfigError(f"hydra.launcher.n_jobs={n!r} is not allowed; give the number of "
+                          "processes to run at once (1, 2, ...), or -1 for one per core")
 
-    Nothing is written if planning fails.
+
+def start_sweep(config: Any, reference: Mapping | None, question: str | None,
+                stale: str = "refuse") -> Plan:
+    """Plan a sweep, take its lock, decide what to run, tidy, write its plan.
+
+    Args:
+        config: the multirun config (with ``hydra``).
+        reference, question: recorded in the plan for the report.
+        stale: "refuse" (default) or "rerun": what to do with runs whose fingerprint is
+            not their job's (made from another scenario, provider file or code).
+            Unreadable and interrupted runs are always run again.
+
+    Returns:
+        The plan with each job's status; Hydra will launch only :attr:`Plan.to_launch`.
+
+    Raises:
+        ConfigError: a planning error (:func:`plan_sweep`), or :class:`SweepRefused`: the
+            folder is not a sweep, another process holds its lock, or it holds stale runs
+            and ``stale`` is "refuse". Nothing is written or removed in any of these cases.
     """
+    if stale not in STALE_CHOICES:
+        raise ConfigError(f"{STALE_KEY}={stale!r} is not allowed; choose one of "
+                          f"{', '.join(STALE_CHOICES)}")
     plan = plan_sweep(config)
+    check_sweep_folder(plan.sweep_dir)
+    created = not plan.sweep_dir.exists()
     plan.sweep_dir.mkdir(parents=True, exist_ok=True)
-    clean_sweep_dir(plan.sweep_dir)
+    try:
+        lock = lock_sweep(plan.sweep_dir)
+    except SweepRefused:
+        if created:
+            plan.sweep_dir.rmdir()
+        raise
+    try:
+        _decide(plan, stale)
+    except BaseException:
+        lock.release()
+        if created:
+            with contextlib.suppress(OSError):
+                plan.sweep_dir.rmdir()
+        raise
+    _LOCKS[str(plan.sweep_dir)] = lock  # held until this process ends (report included)
+    launch = set(plan.to_launch)
+    for i, job_dir in enumerate(plan.job_dirs):  # temporary names, and runs to be replaced
+        tidy_job_dir(job_dir, remove_run=i in launch and plan.status[i] != "missing")
     choices = hydra_glue.select(config, "hydra.runtime.choices") or {}
     write_manifest(plan.sweep_dir, plan.jobs, plan.subdirs,
                    experiment=choices.get("experiment") if choices else None,
                    question=question, reference=dict(reference or {}),
                    command=" ".join(sys.argv),
-                   launcher=choices.get("hydra/launcher") if choices else None)
+                   launcher=choices.get("hydra/launcher") if choices else None,
+                   fingerprints=plan.fingerprints, weeks=plan.weeks)
+    hydra_glue.launch_only(plan.sweep_dir, {tuple(plan.jobs[i]): plan.subdirs[i]
+                                            for i in plan.to_launch})
+    _say(plan)
     return plan
 
 
-def validate_jobs(config: Any, jobs: Sequence[Sequence[str]]) -> None:
+#: Sweep folder -> the lock this process holds on it (see :func:`release`).
+_LOCKS: dict[str, Any] = {}
+
+
+def release(sweep_dir: str | os.PathLike) -> None:
+    """Release this process's lock on a sweep folder (it is released at exit anyway)."""
+    lock = _LOCKS.pop(str(Path(sweep_dir)), None)
+    if lock is not None:
+        lock.release()
+
+
+def _decide(plan: Plan, stale: str) -> None:
+    """Fill in each job's status; refuse (changing nothing) if stale runs must not be re-run."""
+    for job_dir, fp, weeks in zip(plan.job_dirs, plan.fingerprints, plan.weeks, strict=True):
+        status, reason = run_status(run_folder(job_dir), fp, weeks)
+        plan.status.append(status)
+        plan.reasons.append(reason)
+    stale_runs = plan.counts("stale")
+    if stale_runs and stale == "refuse":
+        raise SweepRefused(
+            f"{_describe(stale_runs)} in {plan.sweep_dir}; they are never mixed with new "
+            f"ones. Run the same command with {STALE_KEY}=rerun to replace them (the "
+            "old runs are deleted), or choose another folder with hydra.sweep.dir=...")
+
+
+def _describe(counts: Counter) -> str:
+    """``"12 runs were made by other code and 1 run from another scenario"``."""
+    parts = []
+    for i, (reason, n) in enumerate(counts.most_common()):
+        were = ("run was" if n == 1 else "runs were") if i == 0 else ("run" if n == 1
+                                                                       else "runs")
+        parts.append(f"{n} {were} {reason if i == 0 else reason.removeprefix('made ')}")
+    return " and ".join(parts)
+
+
+def _say(plan: Plan) -> None:
+    """One line for each kind of run that cannot be reused and will be made again, and why."""
+    stale = plan.counts("stale")
+    if stale:
+        print(f"{PROG}: {_describe(stale)}; running them again ({STALE_KEY}=rerun)",
+              file=sys.stderr, flush=True)
+    for status, what in (("unreadable", "cannot be read back whole"),
+                         ("incomplete", "was interrupted before it was written whole")):
+        counts = plan.counts(status)
+        n = sum(counts.values())
+        if n:
+            why = "; ".join(r for r in counts if r and status == "unreadable")
+            verb = what if n == 1 else what.replace("was ", "were ")
+            print(f"{PROG}: {n} {'run' if n == 1 else 'runs'} {verb}"
+                  + (f" ({why})" if why else "") + "; running again",
+                  file=sys.stderr, flush=True)
+
+
+def validate_jobs(config: Any, jobs: Sequence[Sequence[str]]) -> list[SimConfig]:
     """Compose and validate every job's scenario before any is launched.
 
     Jobs that differ only in seed or replicate share one composition; their seed and
     replicate values are then checked against the schema one by one.
+
+    Returns:
+        Each job's scenario, in order.
 
     Raises:
         ConfigError: naming the job, the key, the value and what is allowed.
         Hydra's own exceptions for unknown keys or options (as Hydra reports them).
     """
     composed: dict[tuple, dict] = {}
+    out = []
     for num, job in enumerate(jobs):
         parsed = hydra_glue.parse_overrides(job)
         group = tuple(str(o.input_line) for o in parsed
@@ -200,15 +350,16 @@ def validate_jobs(config: Any, jobs: Sequence[Sequence[str]]) -> None:
                 composed[group] = hydra_glue.job_config(cfg)
             data = dict(composed[group])
             data.update(replicate_of(job))
-            from_dict(data)
+            out.append(from_dict(data))
         except ConfigError as err:
             raise ConfigError(f"{err}{where}") from None
+    return out
 
 
 # --------------------------------------------------------------------------- jobs
 def execute(cfg: Any, output_dir: str | os.PathLike, overrides: Sequence[str] = (),
             facts: Mapping[str, Any] | None = None) -> dict:
-    """Run one job of a sweep into ``output_dir``: skip it if complete, record a failure.
+    """Run one job of a sweep into ``output_dir``: skip it if reusable, record a failure.
 
     Args:
         cfg: the job's composed config (DictConfig) or a SimConfig.
@@ -221,13 +372,18 @@ def execute(cfg: Any, output_dir: str | os.PathLike, overrides: Sequence[str] = 
         also writes ``FAILED.json`` (error, traceback, overrides, host, times).
     """
     output_dir = Path(output_dir)
-    if is_complete(run_folder(output_dir)):
-        return {"status": "skipped", "dir": str(output_dir)}
-    tidy_job_dir(output_dir)
     started = datetime.now(UTC)
     try:
         _test_hook(overrides)
-        run_scenario(hydra_glue.scenario_from(cfg), output_dir, facts, progress=False)
+        scenario = hydra_glue.scenario_from(cfg)
+        check_inputs(scenario)
+        weeks = scenario.time.burn_in_weeks + scenario.time.policy_weeks
+        status, _ = run_status(run_folder(output_dir), fingerprint(scenario), weeks)
+        if status == "complete":
+            return {"status": "skipped", "dir": str(output_dir)}
+        # the launching process decided this job needs a run: clear what is in the way
+        tidy_job_dir(output_dir, remove_run=status != "missing")
+        run_scenario(scenario, output_dir, facts, progress=False)
     except Exception as err:  # isolate it: record and go on with the other jobs
         write_failure(output_dir, err, overrides, started)
         print(f"{PROG}: run failed: {' '.join(overrides)}: {type(err).__name__}: {err} "
