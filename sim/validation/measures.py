@@ -193,10 +193,8 @@ def on_time_slope(result: RunResult, weeks: list[int]) -> float:
 
 
 def last_year_every(result: RunResult, every: int) -> list[int]:
-    """Weeks (from the switch) of the run's last year at which a run with
-    ``output.agent_snapshot_every = every`` takes a snapshot: weeks w of the run (burn-in
-    included) with (w + 1) a whole multiple of ``every``."""
+    """Weeks (from the switch) of the run's last year that are whole multiples of ``every``
+    weeks from the start of the run (burn-in included)."""
     t = result.config.time
     total = t.burn_in_weeks + t.policy_weeks
-    return [w - t.burn_in_weeks for w in range(max(total - YEAR, 0), total)
-            if (w + 1) % every == 0]
+    return [w - t.burn_in_weeks for w in range(max(total - YEAR, 0), total) if w % every == 0]

@@ -273,15 +273,13 @@ def _trust_asymmetry(r: Mapping[str, RunResult]) -> list[float]:
     return [drop, recovery - fall]
 
 
-#: Weeks between pattern 8's snapshots (pooled over the last year).
-_DISTANCE_EVERY = 4
 #: Random pairs drawn for pattern 8's geography without choice.
 RANDOM_PAIRS = 20000
 
 
 def _distance(r: Mapping[str, RunResult]) -> list[float]:
     local = r["local"]
-    weeks = M.last_year_every(local, _DISTANCE_EVERY)  # pooled over the last year
+    weeks = M.last_year_every(local, 4)  # pooled: every 4th week of the last year
     rng = np.random.default_rng(local.config.replicate)
     d_random = M.random_pair_distance(local, RANDOM_PAIRS, rng)
     return [d_random - M.partner_distance(local, weeks[-1]),
@@ -494,8 +492,8 @@ PATTERNS: tuple[Pattern, ...] = (
         "candidates each provider chose from (partnerships.candidates nearest per kind: "
         "what a choice without a distance term would not show); on-time share of partner "
         "handoffs against distance, pooled over the last year (every 4 weeks)",
-        # snapshots every 4 weeks: the measure pools those of the last year
-        {"local": {"regime": "local", "output.agent_snapshot_every": _DISTANCE_EVERY}},
+        # weekly snapshots: the measure picks every 4th week of the last year
+        {"local": {"regime": "local", "output.agent_snapshot_every": 1}},
         _distance,
         (Criterion("clustered", "mean distance of random linked pairs minus of partners "
                    "(km) > 0", +1, **of_outcome("partner_distance_km"),
