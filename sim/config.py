@@ -149,10 +149,11 @@ class RegimeConfig:
                               "assigns): integrated care boards plan annually", 0, 5200,
                               role=LEVER, evidence="[M23], [HF17]; Lever",
                               plausible=(0.0, 104.0))
-    review_target: float = param(0.0, "share 0-1", "on-time share of a provider's handoffs to "
-                                 "a kind over a review period below which the authority "
-                                 "assigns it one more partner of that kind (0 = never adds)",
-                                 *SHARE, role=LEVER, evidence="Lever", plausible=(0.0, 0.7))
+    review_target: float = param(0.7, "share 0-1", "on-time share of an assigned "
+                                 "partnership's handoffs over a review period below which "
+                                 "the authority, if its data show the record, ends it as "
+                                 "failing (0 = never ends one)", *SHARE, role=UNCERTAIN,
+                                 evidence="[M23], [HF17]; Assumption", plausible=(0.5, 0.9))
 
 
 # --------------------------------------------------------------------------- levers

@@ -213,9 +213,6 @@ class CollaborationModel(mesa.Model):
         self.route_of = np.full((self.n_providers, N_KINDS), -1, dtype=np.int64)
         self.route_of[self.routes.sender, self.routes.kind] = np.arange(len(self.routes.sender))
         self.delayed = np.zeros(len(self.routes.sender))  # episodes waiting per route group
-        # new handoffs and those on time per route group since the last review (for reviews)
-        self.review_new = np.zeros(len(self.routes.sender))
-        self.review_on_time = np.zeros(len(self.routes.sender))
         per_kind = cfg.partnerships.candidates
         self.candidates = partner_candidates(st.kind, st.xy, per_kind)
         ok = self.candidates >= 0
@@ -265,6 +262,7 @@ class CollaborationModel(mesa.Model):
     # ------------------------------------------------------------------ the week
     def step(self) -> None:
         """Advance one week: every mechanism once, in MODEL.md's order, then record outcomes."""
+        self.partnerships_at_week_start = len(self.partnerships)
         if self.week >= 0 and not self.switched:
             self.regime = self.config.regime
             switch_regime(self, self.regime)
@@ -323,8 +321,6 @@ class CollaborationModel(mesa.Model):
         self.patients_left += flows.episodes_leaving(served, due, reneged, resolved)
         success_group = np.divide(res.transferred, offered, out=np.zeros_like(offered),
                                   where=offered > 0)
-        self.review_new += new
-        self.review_on_time += new * success_group
         st.experience = belief.update_experience(
             st.experience, np.bincount(self.routes.sender, offered, minlength=self.n_providers),
             np.bincount(self.routes.sender, res.transferred, minlength=self.n_providers))
@@ -470,6 +466,8 @@ class CollaborationModel(mesa.Model):
                                                 cfg.culture)
         self.conflicts_this_week = int(conflict.sum())
         ps.flow[:], ps.on_time[:] = flow, success
+        ps.period_flow[:] += handoffs.rowsum(flow)
+        ps.period_on_time[:] += handoffs.rowsum(flow * success)
         return float(has_flow.sum() + helped.sum() + (milestones > 0).sum())
 
     # ------------------------------------------------------------------ views

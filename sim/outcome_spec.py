@@ -251,6 +251,14 @@ OUTCOMES: tuple[Outcome, ...] = (
             "a twentieth of the published 0.70 a year [CAL]; rate ratios of enhanced "
             "support range 0.6-1.0 [CAL]",
             undefined="no care home served a resident this week"),
+    Outcome("partnerships_formed",
+            "partnerships formed this week: chosen by providers, or assigned by an authority "
+            "at the switch or in place of failing ones at its review",
+            "partnerships per week", "count", None, 0.0, INF, False, 1.0, "one partnership"),
+    Outcome("partnerships_ended",
+            "partnerships ended this week: left, lapsed, superseded at the switch, or ended "
+            "as failing at an authority's review",
+            "partnerships per week", "count", None, 0.0, INF, False, 1.0, "one partnership"),
 )
 
 _BY_NAME: dict[str, Outcome] = {o.name: o for o in OUTCOMES}

@@ -172,6 +172,7 @@ def measure(model: CollaborationModel, flows: WeekFlows) -> Week:
     delayed_acute = np.bincount(model.routes.sender, model.delayed,
                                 minlength=model.n_providers)[acute].sum()
     survivors = ps.at_switch.sum() if model.switched else math.nan
+    formed = int((ps.formed_week == model.week).sum())  # every row formed this week is active
     num, den = _kind_parts(model, flows)
     count = np.isnan(den[:, 0])  # counts: the value is the numerator itself
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -191,6 +192,8 @@ def measure(model: CollaborationModel, flows: WeekFlows) -> Week:
         "mean_trust": whole["mean_trust"],
         "mean_belief": whole["mean_belief"],
         "n_partnerships": e,
+        "partnerships_formed": formed,
+        "partnerships_ended": model.partnerships_at_week_start + formed - e,
         "partnership_survival": _ratio(survivors, model.partnerships_at_switch),
         "admin_burden": whole["admin_burden"],
         "quality_mean": float(st.quality.mean()),

@@ -17,6 +17,9 @@ _FIELDS = {
     "mandated": np.bool_, "goals": np.bool_, "at_switch": np.bool_,
     "formed_week": np.int64,
     "flow": (np.float64, 2), "on_time": (np.float64, 2),  # last week's handoffs, by direction
+    # handoffs (both directions, episodes) and those on time since the authority's last
+    # review: the record an authority can judge a partnership by
+    "period_flow": np.float64, "period_on_time": np.float64,
 }
 
 
@@ -113,6 +116,8 @@ class Partnerships:
         d["formed_week"][rows] = week
         d["flow"][rows] = 0.0
         d["on_time"][rows] = 0.0
+        d["period_flow"][rows] = 0.0
+        d["period_on_time"][rows] = 0.0
         self.n += k
         self._sorted = None
         return k

@@ -102,31 +102,31 @@ def _assign(model: CollaborationModel, regime: RegimeConfig, a: np.ndarray,
 
 
 def review_assignments(model: CollaborationModel, regime: RegimeConfig) -> int:
-    """The authority's periodic review of the partnerships it assigned.
+    """The authority's periodic review of the partnerships it assigned, on their record.
 
     Every ``regime.review_weeks`` weeks after the switch (the annual planning round of
-    an integrated care board, by default), an assigned partnership whose trust has
-    fallen below ``partnerships.exit_threshold`` on either side (the test a voluntary
-    partner applies before leaving) is judged failing and ends, whether or not
-    partners may leave. The authority then assigns each side the nearest other
+    an integrated care board, by default) the authority looks at each assigned
+    partnership's handoffs since its last review. It cannot see trust, only
+    performance, and only as far as the data allow: it sees a partnership's record with
+    a chance equal to the pair's mean data maturity [M23 missing data, HF17]. An
+    assigned partnership it sees that carried handoffs and had fewer than
+    ``regime.review_target`` of them on time is judged failing and ends, whether or
+    not partners may leave. The authority then assigns each side the nearest other
     provider of its former partner's kind in its area, never a pair that already
     failed or already exists, but only where that pathway is left uncovered (no partner
-    of that kind remains): the authority fills gaps in its pathways, it does not add
-    partnerships where one still serves. Where a pathway that is covered still ran
-    late, the authority adds a partner (:func:`_strengthen_pathways`). Returns the
+    of that kind remains): it fills gaps in its pathways and does not add partnerships
+    where one still serves. Every partnership's record then starts again. Returns the
     number of failing partnerships ended.
     """
-    ended = _end_failing(model, regime)
-    _strengthen_pathways(model, regime)
-    return ended
-
-
-def _end_failing(model: CollaborationModel, regime: RegimeConfig) -> int:
     ps, st = model.partnerships, model.state
     if not len(ps):
         return 0
-    low = np.minimum(ps.trust[:, 0], ps.trust[:, 1]) < model.config.partnerships.exit_threshold
-    failing = ps.mandated & low
+    flow, on_time = ps.period_flow.copy(), ps.period_on_time.copy()
+    ps.period_flow[:] = 0.0
+    ps.period_on_time[:] = 0.0
+    seen = model.rng.random(len(ps)) < 0.5 * (st.maturity[ps.a] + st.maturity[ps.b])
+    late = (flow > 0) & (on_time < regime.review_target * flow)
+    failing = ps.mandated & seen & late
     k = int(failing.sum())
     if k == 0:
         return 0
@@ -151,38 +151,6 @@ def _end_failing(model: CollaborationModel, regime: RegimeConfig) -> int:
     found = new >= 0
     _assign(model, regime, queries[found], new[found])
     return k
-
-
-def _strengthen_pathways(model: CollaborationModel, regime: RegimeConfig) -> int:
-    """Assign one more partner where a provider's handoffs of a kind mostly ran late.
-
-    Over the review period, a provider whose new handoffs to a kind were on time less
-    often than ``regime.review_target`` gets the nearest further provider of that kind
-    in its area, if it has room for another partner (as a provider choosing partners
-    would, ``partnerships.max_partners`` scaled by its management span) and fewer than
-    twice ``partnerships.assigned_per_kind`` partners of that kind. Resets the
-    review period's counts. Returns the number of partnerships added.
-    """
-    r, st = model.routes, model.state
-    share = np.divide(model.review_on_time, model.review_new,
-                      out=np.ones_like(model.review_new), where=model.review_new > 0)
-    model.review_new[:] = 0.0
-    model.review_on_time[:] = 0.0
-    ps = model.partnerships
-    room = ps.degree() < np.round(model.config.partnerships.max_partners * model.span)
-    # at most twice the assigned number of partners of a kind, so that one review
-    # cannot keep adding to the same pathway
-    senders, receivers = ps.directed()
-    held = np.zeros((model.n_providers, N_KINDS), dtype=np.int64)
-    np.add.at(held, (senders, st.kind[receivers]), 1)
-    cap = 2 * model.config.partnerships.assigned_per_kind
-    late = ((share < regime.review_target) & room[r.sender]
-            & (held[r.sender, r.kind] < cap))
-    queries, want = r.sender[late], r.kind[late]
-    barred = np.union1d(model.failed_pairs, model.partnerships.keys())
-    new = replacement_partners(st.kind, st.area, st.xy, queries, want, barred)
-    found = new >= 0
-    return _assign(model, regime, queries[found], new[found])
 
 
 def form_partnerships(model: CollaborationModel, regime: RegimeConfig) -> int:

@@ -289,22 +289,51 @@ def test_mandate_continues_designated_relationships_and_supersedes_the_rest(
     assert loss.max() <= 1.0 and loss.max() > 0.0
 
 
-def test_review_ends_failing_assignments_and_fills_the_pathway(make_config) -> None:
-    config = make_config({"regime": {"review_weeks": 4}}, regime="mandated")
-    model, _, _ = _at_switch(config)
+def _fail_records_before_review(model: CollaborationModel, review: int) -> set:
+    """Step to the week before a review and give a tenth of the partnerships a record
+    of handoffs none of which ran on time, the rest a clean one; return the first."""
+    while model.week % review:
+        model.step()
     ps = model.partnerships
     doomed = np.zeros(len(ps), dtype=bool)
     doomed[: max(1, len(ps) // 10)] = True
-    pairs = set(zip(ps.a[doomed].tolist(), ps.b[doomed].tolist(), strict=True))
-    n_before = len(ps)
-    while model.week % 4:  # step to the week before the review, then fail those links
-        model.step()
-    ps.trust[doomed[: len(ps)]] = 0.01
+    ps.period_flow[:] += 1e6  # outweighs the review week's own handoffs
+    ps.period_on_time[:] = np.where(doomed, 0.0, ps.period_flow)
+    return set(zip(ps.a[doomed].tolist(), ps.b[doomed].tolist(), strict=True))
+
+
+def test_review_ends_failing_assignments_and_fills_the_pathway(make_config) -> None:
+    """With full data the authority sees every record: assigned partnerships whose
+    handoffs ran late end at the review, and the pathways they leave uncovered are
+    filled, whatever the partners' trust."""
+    config = make_config({"regime": {"review_weeks": 4},
+                          "monitoring": {"initial_maturity": 1.0, "target_maturity": 1.0}},
+                         regime="mandated")
+    model, _, _ = _at_switch(config)
+    pairs = _fail_records_before_review(model, 4)
+    n_before = len(model.partnerships)
+    model.partnerships.trust[:] = 0.95  # trust is not what the authority judges
     model.step()
+    ps = model.partnerships
     now = set(zip(ps.a.tolist(), ps.b.tolist(), strict=True))
     assert not pairs & now, "failing assigned partnerships survived the review"
-    assert len(ps) >= n_before - len(pairs), "replacements must not be fewer than none"
     assert len(ps) > n_before - len(pairs), "no uncovered pathway was filled"
+    week = model.outcome_values  # the review week's outcomes
+    assert week["partnerships_ended"] == len(pairs)
+    assert week["partnerships_formed"] > 0
+
+
+def test_authority_without_data_ends_nothing(make_config) -> None:
+    """The authority judges only the records its data show: with no data maturity it
+    sees none, so even partnerships whose handoffs all ran late survive the review."""
+    config = make_config({"regime": {"review_weeks": 4},
+                          "monitoring": {"initial_maturity": 0.0, "target_maturity": 0.0}},
+                         regime="mandated")
+    model, _, _ = _at_switch(config)
+    pairs = _fail_records_before_review(model, 4)
+    model.step()
+    ps = model.partnerships
+    assert pairs <= set(zip(ps.a.tolist(), ps.b.tolist(), strict=True))
 
 
 def test_higher_risk_threshold_means_fewer_partnerships(make_config) -> None:

@@ -191,6 +191,9 @@ def check_table(weekly: pd.DataFrame, config: SimConfig) -> None:
         assert (weekly[name].isna() == no_partners).all(), name
     survival = weekly["partnership_survival"]
     assert survival[weekly["week"] < 0].isna().all(), "survival defined before the switch"
+    # the network's accounts balance: this week's count is last week's plus formed minus ended
+    change = np.diff(weekly["n_partnerships"].to_numpy(), prepend=0)
+    assert (change == weekly["partnerships_formed"] - weekly["partnerships_ended"]).all()
     policy = weekly[weekly["week"] >= 0]
     reviews = (config.regime.partner_choice in ("assigned", "both")
                and config.regime.review_weeks > 0)
