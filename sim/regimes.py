@@ -119,11 +119,11 @@ def review_assignments(model: CollaborationModel, regime: RegimeConfig) -> int:
     number of failing partnerships ended.
     """
     ps, st = model.partnerships, model.state
-    if not len(ps):
-        return 0
     flow, on_time = ps.period_flow.copy(), ps.period_on_time.copy()
     ps.period_flow[:] = 0.0
     ps.period_on_time[:] = 0.0
+    if not ps.mandated.any():  # nothing assigned: no review, and no random draws for one
+        return 0
     seen = model.rng.random(len(ps)) < 0.5 * (st.maturity[ps.a] + st.maturity[ps.b])
     late = (flow > 0) & (on_time < regime.review_target * flow)
     failing = ps.mandated & seen & late
