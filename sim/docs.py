@@ -177,8 +177,13 @@ def render_calibration() -> str:
 def render_kinds() -> str:
     """Markdown tables of the structural constants of each provider kind and built-in system."""
     from sim.kinds import BLOCKING, KIND_NAMES, PATHWAYS, PRODUCTIVITY, SOCIAL_CARE
-    from sim.system import (BUILTIN_SYSTEMS, SIZE_FLOOR_FTE, SIZE_LOG_SD, SIZE_MEAN_FTE,
-                            national_counts)
+    from sim.system import (
+        BUILTIN_SYSTEMS,
+        SIZE_FLOOR_FTE,
+        SIZE_LOG_SD,
+        SIZE_MEAN_FTE,
+        national_counts,
+    )
 
     counts_of = {s: national_counts(s) for s in BUILTIN_SYSTEMS}
     rows = []
