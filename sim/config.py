@@ -43,12 +43,14 @@ class SystemConfig:
     """Which provider population to simulate.
 
     ``name`` selects a built-in system (``teaching`` ~40 providers, ``ics`` ~400,
-    ``england`` ~16,000 over 42 areas) or ``csv`` to load ``path``.
+    ``england`` ~16,600 over the 42 real integrated care boards, ``england_synthetic``
+    as many over 42 random areas) or ``csv`` to load ``path``.
     """
 
     name: str = param("ics", "-", "built-in system, or csv for your own provider list",
                       role=STRUCTURAL, evidence="[CAL]; Design",
-                      choices=("teaching", "ics", "england", "csv"))
+                      choices=("teaching", "ics", "england", "england_synthetic",
+                               "csv"))
     path: str | None = param(None, "path", "provider CSV (system=csv only)",
                              role=TECHNICAL, evidence="Technical")
     scale: float = param(1.0, "multiplier", "on built-in provider counts", 0.01, 16.0,

@@ -177,20 +177,27 @@ def render_calibration() -> str:
 def render_kinds() -> str:
     """Markdown tables of the structural constants of each provider kind and built-in system."""
     from sim.kinds import BLOCKING, KIND_NAMES, PATHWAYS, PRODUCTIVITY, SOCIAL_CARE
-    from sim.system import BUILTIN_COUNTS, SIZE_FLOOR_FTE, SIZE_LOG_SD, SIZE_MEAN_FTE
+    from sim.system import (
+        BUILTIN_SYSTEMS,
+        SIZE_FLOOR_FTE,
+        SIZE_LOG_SD,
+        SIZE_MEAN_FTE,
+        national_counts,
+    )
 
+    counts_of = {s: national_counts(s) for s in BUILTIN_SYSTEMS}
     rows = []
     for k, name in enumerate(KIND_NAMES):
         out = ", ".join(f"{KIND_NAMES[j]} {PATHWAYS[k, j]:g}" for j in np.flatnonzero(
             PATHWAYS[k] > 0))
-        counts = " / ".join(f"{BUILTIN_COUNTS[s][k]:,}" for s in BUILTIN_COUNTS)
+        counts = " / ".join(f"{c[k]:,}" for c in counts_of.values())
         rows.append([f"`{name}`", "social care" if SOCIAL_CARE[k] else "NHS", counts,
                      f"{SIZE_MEAN_FTE[k]:,.0f} (log-sd {SIZE_LOG_SD[k]:g}, floor "
                      f"{SIZE_FLOOR_FTE[k]:g})", f"{PRODUCTIVITY[k]:g}", f"{BLOCKING[k]:g}",
                      out or "-"])
-    totals = " / ".join(f"{sum(BUILTIN_COUNTS[s]):,}" for s in BUILTIN_COUNTS)
+    totals = " / ".join(f"{sum(c):,}" for c in counts_of.values())
     rows.append(["total", "", totals, "", "", "", ""])
-    systems = " / ".join(BUILTIN_COUNTS)
+    systems = " / ".join(BUILTIN_SYSTEMS)
     return "\n".join(_table(
         ["kind", "sector", f"count ({systems})", "funded FTE, mean", "episodes per FTE-week",
          "capacity blocked per waiting patient (episodes/week)",

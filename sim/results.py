@@ -6,6 +6,7 @@ A run folder holds::
     by_kind.parquet    the by-kind table (one row per week and provider kind; runs written
                        before it existed lack it: see :func:`read_by_kind`)
     providers.parquet  per-provider snapshots (only if ``output.agent_snapshot_every`` > 0)
+    areas.csv          the areas: index (as in snapshots), code, name (e.g. the ICBs), providers
     summary.json       the run's scalars (final-year means, values at the switch, calibration)
     config.yaml        the resolved scenario as plain YAML (every key of ``sim.SimConfig``)
     provenance.json    seed, package versions, git commit, platform, times, command line,
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
 WEEKLY = "weekly.parquet"
 BY_KIND = "by_kind.parquet"
 PROVIDERS = "providers.parquet"
+AREAS = "areas.csv"
 SUMMARY = "summary.json"
 CONFIG = "config.yaml"
 PROVENANCE = "provenance.json"
@@ -116,6 +118,8 @@ def write_run(folder: str | os.PathLike, result: RunResult, extra: dict | None =
             result.by_kind.to_parquet(tmp / BY_KIND, index=False)
         if result.providers is not None:
             result.providers.to_parquet(tmp / PROVIDERS, index=False)
+        if result.areas is not None:
+            result.areas.to_csv(tmp / AREAS, index=False)
         _write_text(tmp / SUMMARY, _to_json(result.summary))
         _write_text(tmp / CONFIG, _to_yaml(to_dict(result.config)))
         prov = provenance(result, extra=extra, started=started, finished=finished,

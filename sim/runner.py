@@ -45,6 +45,8 @@ class RunResult:
         by_kind: the by-kind outcomes, one row per week and provider kind (columns
             ``sim.outcomes.BY_KIND_COLUMNS``: ``week``, ``kind``, ``providers`` and the
             outcomes declared with ``by_kind=True``); None for a result built by hand.
+        areas: one row per area (``area`` index as in snapshots, ``area_code``, e.g. an
+            ICB's ONS code, ``area_name``, ``providers``); None for a result built by hand.
     """
 
     weekly: pd.DataFrame
@@ -56,6 +58,7 @@ class RunResult:
     replicate: int | None = None
     partnerships: pd.DataFrame | None = field(default=None)
     by_kind: pd.DataFrame | None = field(default=None)
+    areas: pd.DataFrame | None = field(default=None)
 
     def __post_init__(self) -> None:
         if self.replicate is None:  # built by hand: the config says which replicate
@@ -106,7 +109,8 @@ def run(config: SimConfig | None = None, *, replicate: int | None = None,
     partnerships = (pd.concat(partnership_snapshots, ignore_index=True)
                     if partnership_snapshots else None)
     return RunResult(weekly, summary, config, config.seed, time.perf_counter() - start,
-                     providers, config.replicate, partnerships, model.by_kind_frame())
+                     providers, config.replicate, partnerships, model.by_kind_frame(),
+                     model.table.area_frame())
 
 
 def with_replicate(config: SimConfig, *, replicate: int | None = None,

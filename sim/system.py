@@ -4,21 +4,30 @@ A system is a table with one row per provider (kind, area, location, size). The
 built-in systems follow the structure of England's health and care system
 (design notes: MODEL.md "Scale and time"; facts: evidence/calibration.md):
 
-==========  =====  =====  ======  ============  =====  =========  ====  ======
-system      areas  acute  mental  community     PCN    care home  LA    total
-==========  =====  =====  ======  ============  =====  =========  ====  ======
-teaching        1      1       1             1      6         30     1      40
-ics             1      3       1             1     30        361     4     400
-england        42    120      50            42  1,250     15,000   153  16,615
-==========  =====  =====  ======  ============  =====  =========  ====  ======
+=================  =====  =====  ======  =========  =====  =========  ====  ======
+system             areas  acute  mental  community  PCN    care home  LA    total
+=================  =====  =====  ======  =========  =====  =========  ====  ======
+teaching               1      1       1          1      6         30     1      40
+ics                    1      3       1          1     30        361     4     400
+england               42    120      50         42  1,250     15,000   153  16,615
+england_synthetic     42    120      50         42  1,250     15,000   153  16,615
+=================  =====  =====  ======  =========  =====  =========  ====  ======
+
+``england`` is the 42 real integrated care boards (ICBs) read by :mod:`sim.england` from
+``sim/data/england/icbs.csv``: their names and codes, ONS populations, centroids on the
+British National Grid (km) and providers of each kind per ICB (the file's SOURCES.md
+gives each figure's source, and says which counts are estimates and how they were
+made). ``england_synthetic`` is the random map used before: 42 areas with drawn
+populations and positions, for experiments that need many different maps.
 
 Geography (a flat map, km). Each area (an integrated care system) is a disc whose
 radius grows with the square root of its population; inside it, each local
 authority is a *place* (a town) and providers cluster around places: hospitals,
 trust headquarters and council offices sit near a place centre; PCNs and care
 homes scatter a few km around a place chosen in proportion to its population.
-For ``england``, area populations are drawn log-uniformly between 0.5 and 3
-million (King's Fund: each ICS serves 0.5-3 million people; the draw's mean,
+For ``england``, area centres are the ICBs' centroids and populations are
+ONS estimates. For ``england_synthetic``, area populations are drawn log-uniformly
+between 0.5 and 3 million (King's Fund: each ICS serves 0.5-3 million people; the draw's mean,
 1.4 million, times 42 is about England's 57 million) and area discs are spread
 without much overlap over a 550 km x 600 km map (England is about 130,000 km²:
 the discs cover about 40% of the map). The built-in ``ics`` is a typical system
@@ -45,9 +54,12 @@ not tuning knobs; the calibration facts behind them:
 
 ``scale`` multiplies every built-in count (rounded half up, at least 1 of each
 kind); the geography of the areas stays the same, so a larger scale means denser
-places. The number of areas does not scale. Where a kind has fewer providers
-than there are areas (e.g. at a small ``scale``), they go to distinct areas drawn
-in proportion to population; otherwise each area gets at least one and the rest
+places. The number of areas does not scale. For ``england`` the national total of a
+kind is scaled and then shared over the ICBs in proportion to the file's counts (so
+at scale 1 each ICB has exactly its counts; an ICB with none of a kind gets none).
+Where a kind has fewer providers than there are areas (e.g. at a small ``scale``),
+they go to distinct areas drawn in proportion to population (for ``england``, to the
+file's counts); otherwise each area gets at least one and the rest
 are shared in proportion to population by largest remainders, so totals are exact.
 """
 
@@ -63,6 +75,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config import ConfigError, SystemConfig
+from sim.england import load_icbs
 from sim.kinds import KIND_NAMES, N_KINDS, Kind, parse_kind
 
 __all__ = [
@@ -71,6 +84,8 @@ __all__ = [
     "build_system",
     "load_csv",
     "BUILTIN_COUNTS",
+    "BUILTIN_SYSTEMS",
+    "national_counts",
     "REQUIRED_COLUMNS",
 ]
 
@@ -92,6 +107,7 @@ class ProviderTable:
         size: float64, funded posts in FTE (> 0).
         ids: a unique id per provider.
         area_names: the label of each area index.
+        area_codes: a code per area index (ONS ICB codes for ``england``), or empty.
     """
 
     kind: np.ndarray
@@ -101,6 +117,7 @@ class ProviderTable:
     size: np.ndarray
     ids: tuple[str, ...]
     area_names: tuple[str, ...]
+    area_codes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # Normalise dtypes so every consumer can rely on them, and check the shape once.
@@ -110,6 +127,9 @@ class ProviderTable:
             object.__setattr__(self, name, np.asarray(getattr(self, name), dtype=dtype))
         object.__setattr__(self, "ids", tuple(self.ids))
         object.__setattr__(self, "area_names", tuple(self.area_names))
+        object.__setattr__(self, "area_codes", tuple(self.area_codes))
+        if self.area_codes and len(self.area_codes) != len(self.area_names):
+            raise ValueError("ProviderTable.area_codes must be empty or one per area name")
         n = len(self.ids)
         for name in casts:
             arr = getattr(self, name)
@@ -127,6 +147,15 @@ class ProviderTable:
     def n_areas(self) -> int:
         """Number of areas (length of ``area_names``)."""
         return len(self.area_names)
+
+    def area_frame(self) -> pd.DataFrame:
+        """One row per area: area (index), area_code ("" if none), area_name, providers."""
+        codes = self.area_codes or ("",) * self.n_areas
+        return pd.DataFrame({
+            "area": np.arange(self.n_areas), "area_code": list(codes),
+            "area_name": list(self.area_names),
+            "providers": np.bincount(self.area, minlength=self.n_areas),
+        })
 
     def to_frame(self) -> pd.DataFrame:
         """The table with readable labels: id, kind (name), area (name), x_km, y_km, size_fte."""
@@ -150,8 +179,10 @@ BUILTIN_COUNTS: dict[str, tuple[int, ...]] = {
     # community: one community services provider per ICS: the 15 standalone community
     # trusts, and elsewhere the community arms of acute or mental health trusts,
     # represented as providers of their own so that every area has community care.
-    "england": (120, 50, 42, 1250, 15000, 153),
+    "england_synthetic": (120, 50, 42, 1250, 15000, 153),
 }
+#: Every built-in system name (``england`` reads its counts from sim/data/england).
+BUILTIN_SYSTEMS = ("teaching", "ics", "england", "england_synthetic")
 
 #: Mean funded FTE and log-sd of each kind's size (see the module docstring).
 SIZE_MEAN_FTE = np.array([5000.0, 3000.0, 2000.0, 70.0, 30.0, 1200.0])
@@ -185,8 +216,8 @@ def build_system(config: SystemConfig, rng: np.random.Generator | int | None) ->
     """Build the provider population chosen by ``config.name``.
 
     Args:
-        config: ``name`` is ``teaching``, ``ics``, ``england`` or ``csv`` (reads
-            ``config.path``); ``scale`` multiplies built-in counts (ignored for csv).
+        config: ``name`` is one of BUILTIN_SYSTEMS or ``csv`` (reads ``config.path``);
+            ``scale`` multiplies built-in counts (ignored for csv).
             ``layout_seed`` is not read here: the caller seeds ``rng`` with it.
         rng: the only source of randomness (a Generator; an int seed is accepted).
 
@@ -196,21 +227,24 @@ def build_system(config: SystemConfig, rng: np.random.Generator | int | None) ->
     Raises:
         ConfigError: unknown system name or scale out of range.
         SystemDataError: a CSV that cannot be used.
+        EnglandDataError: an ICB data file that cannot be used (``england``).
     """
     name = config.name
     if name == "csv":
         if not config.path:
             raise ConfigError("system.path is required when system.name='csv'")
         return load_csv(config.path)
-    if name not in BUILTIN_COUNTS:
+    if name not in BUILTIN_SYSTEMS:
         raise ConfigError(f"system.name={name!r} is not allowed; choose one of "
-                          f"{', '.join([*BUILTIN_COUNTS, 'csv'])}")
+                          f"{', '.join([*BUILTIN_SYSTEMS, 'csv'])}")
     scale = float(config.scale)
     if not math.isfinite(scale) or scale <= 0:
         raise ConfigError(f"system.scale={config.scale!r} must be a positive number")
     rng = np.random.default_rng(rng)
     counts = scaled_counts(name, scale)
     if name == "england":
+        return _build_england(counts, rng)
+    if name == "england_synthetic":
         pop = _draw_populations(ENGLAND_AREAS, rng)
         radius = RADIUS_KM_PER_SQRT_MILLION * np.sqrt(pop)
         centres = _place_areas(radius, ENGLAND_MAP_KM, rng)
@@ -225,11 +259,35 @@ def build_system(config: SystemConfig, rng: np.random.Generator | int | None) ->
     return _layout(per_area, pop, centres, radius, area_names, rng)
 
 
+def national_counts(name: str) -> tuple[int, ...]:
+    """Provider counts per kind (Kind order) of a built-in system at scale 1."""
+    if name == "england":
+        return tuple(int(c) for c in load_icbs().counts.sum(axis=1))
+    return BUILTIN_COUNTS[name]
+
+
 def scaled_counts(name: str, scale: float = 1.0) -> np.ndarray:
     """Provider counts per kind of a built-in system at ``scale`` (half up, >= 1 if present)."""
-    base = np.asarray(BUILTIN_COUNTS[name], dtype=np.float64)
+    base = np.asarray(national_counts(name), dtype=np.float64)
     scaled = np.floor(base * scale + 0.5).astype(np.int64)
     return np.where(base > 0, np.maximum(scaled, 1), 0)
+
+
+def _build_england(counts: np.ndarray, rng: np.random.Generator) -> ProviderTable:
+    """The real ICBs: centres and populations from the data, providers shared by its counts."""
+    icbs = load_icbs()
+    pop = icbs.population_million
+    radius = RADIUS_KM_PER_SQRT_MILLION * np.sqrt(pop)
+    per_area = np.zeros((N_KINDS, icbs.n), dtype=np.int64)
+    for kind, total in enumerate(counts):
+        weight = icbs.counts[kind].astype(np.float64)
+        if total == weight.sum():  # scale 1 (or a rounding that lands on it): the data as is
+            per_area[kind] = icbs.counts[kind]
+            continue
+        has = np.flatnonzero(weight > 0)  # an ICB with none of a kind keeps none
+        per_area[kind, has] = _split_over_areas(int(total), weight[has], rng)
+    return _layout(per_area, pop, icbs.centre_km, radius, icbs.short_names, rng,
+                   area_codes=icbs.codes)
 
 
 def _draw_populations(n_areas: int, rng: np.random.Generator) -> np.ndarray:
@@ -302,7 +360,8 @@ def _largest_remainder(total: int, share: np.ndarray, minimum: int = 0) -> np.nd
 
 
 def _layout(per_area: np.ndarray, pop: np.ndarray, centres: np.ndarray, radius: np.ndarray,
-            area_names: tuple[str, ...], rng: np.random.Generator) -> ProviderTable:
+            area_names: tuple[str, ...], rng: np.random.Generator,
+            area_codes: tuple[str, ...] = ()) -> ProviderTable:
     """Places, locations and sizes of providers, given counts per (kind, area)."""
     n_kinds, n_areas = per_area.shape
     # Providers in order of kind, then area.
@@ -348,7 +407,7 @@ def _layout(per_area: np.ndarray, pop: np.ndarray, centres: np.ndarray, radius: 
 
     return ProviderTable(kind=kind, area=area, x=x, y=y, size=size,
                          ids=_generated_ids(kind, rank_in_kind(kind)),
-                         area_names=area_names)
+                         area_names=area_names, area_codes=area_codes)
 
 
 def rank_in_kind(kind: np.ndarray) -> np.ndarray:

@@ -243,7 +243,7 @@ def test_keys_lists_every_key_with_unit_range_role_and_meaning():
     (trust,) = [r for r in rows if r.startswith("context.initial_trust ")]
     assert re.search(r"0\.45 +share 0-1 +\[0, 1\] +uncertainty +generalised trust", trust)
     (system,) = [r for r in rows if r.startswith("system.name ")]
-    assert "teaching | ics | england | csv" in system and "structural" in system
+    assert "teaching | ics | england | england_synthetic | csv" in system and "structural" in system
     (layout,) = [r for r in rows if r.startswith("system.layout_seed ")]
     assert ">= 0 or none" in layout
 

@@ -28,8 +28,8 @@ EXPECTED = {
                  "local_authority": 1},
     "ics": {"acute": 3, "mental_health": 1, "community": 1, "pcn": 30, "care_home": 361,
             "local_authority": 4},
-    "england": {"acute": 120, "mental_health": 50, "community": 42, "pcn": 1250,
-                "care_home": 15000, "local_authority": 153},
+    "england_synthetic": {"acute": 120, "mental_health": 50, "community": 42, "pcn": 1250,
+                          "care_home": 15000, "local_authority": 153},
 }
 
 
@@ -39,7 +39,7 @@ def build(name: str, seed: int = 0, scale: float = 1.0) -> ProviderTable:
 
 @pytest.fixture(scope="module")
 def england() -> ProviderTable:
-    return build("england", seed=7)
+    return build("england_synthetic", seed=7)
 
 
 def kind_counts(table: ProviderTable) -> dict[str, int]:
@@ -48,15 +48,15 @@ def kind_counts(table: ProviderTable) -> dict[str, int]:
 
 
 # --------------------------------------------------------------------------- built-in
-@pytest.mark.parametrize("name", ["teaching", "ics", "england"])
+@pytest.mark.parametrize("name", ["teaching", "ics", "england_synthetic"])
 def test_counts_match_specification(name: str) -> None:
     table = build(name)
     assert kind_counts(table) == EXPECTED[name]
     assert table.n == sum(EXPECTED[name].values())
-    assert table.n_areas == (42 if name == "england" else 1)
+    assert table.n_areas == (42 if name == "england_synthetic" else 1)
 
 
-@pytest.mark.parametrize("name", ["teaching", "ics", "england"])
+@pytest.mark.parametrize("name", ["teaching", "ics", "england_synthetic"])
 def test_table_types_and_invariants(name: str) -> None:
     table = build(name, seed=3)
     assert table.kind.dtype == np.int8 and table.area.dtype == np.int32
@@ -79,16 +79,17 @@ def test_scale_multiplies_counts() -> None:
                                  "care_home": 181, "local_authority": 2}
     tiny = build("teaching", scale=0.01)
     assert kind_counts(tiny) == dict.fromkeys(KIND_NAMES, 1)
-    double = build("england", scale=2.0)
-    assert kind_counts(double) == {k: 2 * v for k, v in EXPECTED["england"].items()}
+    double = build("england_synthetic", scale=2.0)
+    assert kind_counts(double) == {k: 2 * v for k, v in EXPECTED["england_synthetic"].items()}
     assert double.n_areas == 42
 
 
 @pytest.mark.parametrize("scale", [0.01, 0.3, 1.0, 3.7])
 def test_scaled_counts_exact_in_england(scale: float) -> None:
-    table = build("england", scale=scale)
-    assert np.array_equal(np.bincount(table.kind, minlength=6), scaled_counts("england", scale))
-    assert np.all(scaled_counts("england", scale) >= 1)
+    table = build("england_synthetic", scale=scale)
+    assert np.array_equal(np.bincount(table.kind, minlength=6),
+                          scaled_counts("england_synthetic", scale))
+    assert np.all(scaled_counts("england_synthetic", scale) >= 1)
 
 
 def test_england_every_area_has_the_main_kinds(england: ProviderTable) -> None:
@@ -109,11 +110,11 @@ def test_england_shares_follow_population(england: ProviderTable) -> None:
 
 
 def test_determinism() -> None:
-    a, b = build("england", seed=11), build("england", seed=11)
+    a, b = build("england_synthetic", seed=11), build("england_synthetic", seed=11)
     for field in ("kind", "area", "x", "y", "size"):
         assert np.array_equal(getattr(a, field), getattr(b, field))
     assert a.ids == b.ids and a.area_names == b.area_names
-    c = build("england", seed=12)
+    c = build("england_synthetic", seed=12)
     assert not np.allclose(a.x, c.x)
     assert a.ids == c.ids  # ids depend only on the counts, which are fixed
 
@@ -165,9 +166,9 @@ def test_sizes_have_plausible_means(england: ProviderTable) -> None:
 
 
 def test_england_builds_fast() -> None:
-    build("england")  # warm up
+    build("england_synthetic")  # warm up
     start = time.perf_counter()
-    build("england", seed=1)
+    build("england_synthetic", seed=1)
     assert time.perf_counter() - start < 0.5
 
 
@@ -185,7 +186,7 @@ def test_unknown_system_name() -> None:
 
 
 def test_builtin_counts_total() -> None:
-    assert sum(BUILTIN_COUNTS["england"]) == 16615
+    assert sum(BUILTIN_COUNTS["england_synthetic"]) == 16615
 
 
 # --------------------------------------------------------------------------- CSV
