@@ -4,7 +4,9 @@ Notebooks are committed clean (no outputs), so these tests execute them: a
 notebook that breaks when the public surface changes fails here, not in a class.
 The kernel is pinned to ``sys.executable`` through a kernelspec written to a
 temporary folder (not whatever ``python3`` kernel the machine has), and
-matplotlib draws with the non-interactive Agg backend.
+matplotlib draws with the non-interactive Agg backend. A notebook leaves nothing
+behind in the repository (its runs and sweeps go to temporary folders), and the
+README lists every notebook.
 """
 
 from __future__ import annotations
@@ -21,6 +23,10 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+#: Where a notebook could leave files by mistake: its own folder (the kernel's working
+#: folder) and the command line's default output folders.
+WATCHED = [ROOT / "notebooks", ROOT / "results", ROOT / "results" / "runs",
+           ROOT / "results" / "sweeps", ROOT / "outputs", ROOT / "multirun"]
 KERNEL = "collabsim-test"
 
 #: Appended to the in-memory copy of each notebook: which interpreter and backend ran it.
@@ -43,6 +49,20 @@ def kernel_specs(tmp_path_factory: pytest.TempPathFactory) -> KernelSpecManager:
 
 def test_notebooks_exist() -> None:
     assert NOTEBOOKS, "no notebooks found in notebooks/"
+
+
+def entries() -> set[Path]:
+    """The files and folders directly inside the watched folders (those that exist)."""
+    return {p for folder in WATCHED if folder.is_dir() for p in folder.iterdir()}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_readme_lists_notebook(path: Path) -> None:
+    """The README's list of notebooks names every notebook (one line each)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"(notebooks/{path.name})" in readme, (
+        f"README.md does not link notebooks/{path.name}; add it to the list under "
+        "'### Notebooks' with one line saying what it shows")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
@@ -68,7 +88,11 @@ def test_notebook_runs(path: Path, kernel_specs: KernelSpecManager,
     km = KernelManager(kernel_name=KERNEL, kernel_spec_manager=kernel_specs)
     client = NotebookClient(nb, km=km, timeout=300, kernel_name=KERNEL,
                             resources={"metadata": {"path": str(path.parent)}})
+    before = entries()
     client.execute()
+    left = sorted(str(p.relative_to(ROOT)) for p in entries() - before)
+    assert not left, (f"{path.name} left files in the repository: {left}; write runs and "
+                      "sweeps into a temporary folder (tempfile, hydra.sweep.dir=...)")
     probe = "".join(out.get("text", "") for out in nb.cells[-1].outputs
                     if out.get("output_type") == "stream")
     executable, backend = probe.split()[:2]
