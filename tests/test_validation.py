@@ -48,9 +48,12 @@ FULL_REPORT = Path(__file__).resolve().parents[1] / "docs" / "validation" / "val
 def _held_in_full_report() -> set[tuple[str, str]]:
     """Criteria that passed in the committed full report: these must hold in the reduced
     run too; the rest are expected failures, reported there honestly. Read from the
-    report itself, so that regenerating it is the one step that updates this list."""
+    report itself, so that regenerating it is the one step that updates this list.
+    Comparisons with published levels (e.g. five-year growth of admissions) are left
+    out: the reduced run's shorter horizon changes the level they compare."""
     return {(row["pattern"], row["criterion"])
-            for row in json.loads(FULL_REPORT.read_text(encoding="utf-8")) if row["passed"]}
+            for row in json.loads(FULL_REPORT.read_text(encoding="utf-8"))
+            if row["passed"] and row["form"] != "comparison"}
 
 
 HOLDS = _held_in_full_report()
@@ -106,7 +109,8 @@ def test_allocation_compares_with_the_status_quo_continued() -> None:
                          ids=[f"{p}:{c[:40]}" for p, c in CRITERIA])
 def test_pattern_holds(reduced_summary, pattern: str, criterion: str) -> None:
     if (pattern, criterion) not in HOLDS:
-        pytest.xfail("does not hold in the full report (docs/validation/validation.md)")
+        pytest.xfail("does not hold in the full report (docs/validation/validation.md), or "
+                     "compares a five-year level the reduced horizon cannot reach")
     row = reduced_summary[(pattern, criterion)]
     assert row["passed"], (f"{pattern}: {criterion}: effect {row['effect']:+.4g}, 95% interval "
                            f"[{row['ci_low']:+.4g}, {row['ci_high']:+.4g}] over "
