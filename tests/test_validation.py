@@ -41,29 +41,23 @@ def reduced_summary() -> dict[tuple[str, str], dict]:
 
 
 CRITERIA = [(p.key, c.statement) for p in V.PATTERNS for c in p.criteria]
-#: The committed full report (``uv run collabsim-validate``, 20 replicates at the defaults).
+#: The committed full report (``uv run collabsim-validate``, 20 replicates at the defaults):
+#: one row per criterion.
 FULL_REPORT = Path(__file__).resolve().parents[1] / "docs" / "validation" / "validation.json"
-
-
-def _held_in_full_report() -> set[tuple[str, str]]:
-    """Criteria that passed in the committed full report: these must hold in the reduced
-    run too; the rest are expected failures, reported there honestly. Read from the
-    report itself, so that regenerating it is the one step that updates this list.
-    Comparisons with published levels (e.g. five-year growth of admissions) are left
-    out: the reduced run's shorter horizon changes the level they compare."""
-    return {(row["pattern"], row["criterion"])
-            for row in json.loads(FULL_REPORT.read_text(encoding="utf-8"))
-            if row["passed"] and row["form"] != "comparison"}
-
-
-HOLDS = _held_in_full_report()
+FULL_ROWS: list[dict] = json.loads(FULL_REPORT.read_text(encoding="utf-8"))
+#: Criteria that passed in the committed full report: these must hold in the reduced run
+#: too; the rest are expected failures, reported there honestly. Read from the report
+#: itself, so that regenerating it is the one step that updates this set. Comparisons
+#: with published levels (e.g. five-year growth of admissions) are left out: the reduced
+#: run's shorter horizon changes the level they compare.
+HOLDS: set[tuple[str, str]] = {(row["pattern"], row["criterion"]) for row in FULL_ROWS
+                               if row["passed"] and row["form"] != "comparison"}
 
 
 def test_full_report_states_every_current_criterion() -> None:
     """The committed report was made with today's patterns: every criterion appears in it
     (and no retired one), so a pattern restated without regenerating the report fails."""
-    reported = {(row["pattern"], row["criterion"])
-                for row in json.loads(FULL_REPORT.read_text(encoding="utf-8"))}
+    reported = {(row["pattern"], row["criterion"]) for row in FULL_ROWS}
     assert reported == set(CRITERIA), (
         f"docs/validation/ is stale; regenerate it with `uv run collabsim-validate`. "
         f"Missing: {sorted(set(CRITERIA) - reported)}; retired: {sorted(reported - set(CRITERIA))}")
