@@ -57,6 +57,9 @@ MOST = 0.5
 THROUGH_INTERACTIONS = 0.5
 #: A total index below this is not worth a sentence of its own (share 0-1 of variance).
 NOTABLE = 0.05
+#: Noise left in the replicate means above this share of their variance gets a sentence
+#: on the bias it adds to every total index (share 0-1).
+NOISE_BIAS = 0.05
 #: How many of the top-ranked parameters :func:`needed_base_samples` wants ranked.
 TOP = 3
 #: Base sample sizes beyond this are reported as out of reach (2**20 base samples).
@@ -503,8 +506,13 @@ def summary_words(morris: pd.DataFrame | None, sobol: pd.DataFrame | None,
             left = (f"; in the means of {row.replicates} replicates the indices use, it is "
                     f"{row.mean_noise_share:.0%} of the spread between design points"
                     if math.isfinite(row.mean_noise_share) else "")
+            bias = ""
+            if math.isfinite(row.mean_noise_share) and row.mean_noise_share >= NOISE_BIAS:
+                # noise in f(A) and f(A_B^i) adds its variance share to every total index
+                bias = (f"; noise left in the means adds about {row.mean_noise_share:.2f} to "
+                        "every total index (more replicates per point would reduce it)")
             out.append(f"Replicate noise is {row.noise_share:.0%} of the spread of "
-                       f"{outcome_label(row.outcome)} across runs{left}.")
+                       f"{outcome_label(row.outcome)} across runs{left}{bias}.")
     if morris is not None and len(morris) and sobol is not None and len(sobol):
         dropped = sorted(set(morris["parameter"]) - set(sobol["parameter"]))
         if dropped:
