@@ -26,8 +26,9 @@ coverage, because peeling that buys less than a point of density is noise, not
 structure. Restrictions whose quasi-p-value (EMA's one-sided binomial test, Bryant and
 Lempert) is above ``significance`` are then dropped (EMA's ``drop_restriction``), so
 that a parameter that does nothing is not reported as a condition. A box is kept only
-if it restricts at least one parameter and its density is significantly above the share
-of cases among the points searched (one-sided binomial test); after a box is found, its
+if it restricts at least one parameter, at least half its points are cases (``min_density``)
+and its density is significantly above the share of cases among the points searched
+(one-sided binomial test); after a box is found, its
 points are removed and PRIM looks for the next one, up to ``max_boxes``.
 """
 
@@ -36,6 +37,7 @@ from __future__ import annotations
 import math
 import os
 import shutil
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -193,7 +195,7 @@ def cases(effect: np.ndarray | pd.Series, *, threshold: float, direction: str,
 def find_boxes(X_frame: pd.DataFrame, y: np.ndarray | pd.Series, *, threshold: float | None,
                direction: str, peel_alpha: float = 0.05, mass_min: float = 0.05,
                better: Literal["higher", "lower"] = "higher", paste_alpha: float = 0.05,
-               min_coverage: float = 0.5, max_boxes: int = 2,
+               min_coverage: float = 0.5, min_density: float = 0.5, max_boxes: int = 2,
                significance: float = 0.05) -> list[Box]:
     """PRIM boxes of conditions where the cases concentrate (EMA Workbench's PRIM).
 
@@ -210,14 +212,14 @@ def find_boxes(X_frame: pd.DataFrame, y: np.ndarray | pd.Series, *, threshold: f
         paste_alpha: share 0-1 of points added per pasting step.
         min_coverage: least coverage 0-1 of the cases still to explain that the chosen
             box keeps (see the module's docstring for the rule).
+        min_density: least density 0-1 of a box that is kept: a box where fewer than half
+            the conditions are cases says more about where they are not.
         max_boxes: most boxes to find.
         significance: level of the quasi-p-values and of the box's binomial test.
 
     Returns:
         The boxes, best first; empty when there are no cases, or none concentrates them.
     """
-    from scipy.stats import binomtest
-
     X_frame = X_frame.reset_index(drop=True)
     y_arr = np.asarray(y)
     if len(y_arr) != len(X_frame):
@@ -243,6 +245,20 @@ def find_boxes(X_frame: pd.DataFrame, y: np.ndarray | pd.Series, *, threshold: f
 
     prim = _prim_module()
     ranges = {c: (float(X_frame[c].min()), float(X_frame[c].max())) for c in X_frame}
+    with warnings.catch_warnings():
+        # EMA's own use of pandas APIs that pandas has deprecated (inplace=True, ...)
+        warnings.filterwarnings("ignore", module="ema_workbench")
+        warnings.simplefilter("ignore", FutureWarning)
+        return _peel_boxes(prim, X_frame, case, ranges, direction, threshold, peel_alpha,
+                           paste_alpha, mass_min, min_coverage, min_density, max_boxes,
+                           significance)
+
+
+def _peel_boxes(prim, X_frame, case, ranges, direction, threshold, peel_alpha, paste_alpha,
+                mass_min, min_coverage, min_density, max_boxes, significance) -> list[Box]:
+    """Find boxes one after another (EMA removes each box's points before the next)."""
+    from scipy.stats import binomtest
+
     p = prim.Prim(X_frame.astype(float), case.astype(int), peel_alpha=peel_alpha,
                   paste_alpha=paste_alpha, mass_min=mass_min)
     boxes: list[Box] = []
@@ -260,7 +276,7 @@ def find_boxes(X_frame: pd.DataFrame, y: np.ndarray | pd.Series, *, threshold: f
         if box is None:
             break
         base = left / len(remaining)
-        if not box.limits or binomtest(box.cases, box.n, base,
+        if not box.limits or box.density < min_density or binomtest(box.cases, box.n, base,
                                        alternative="greater").pvalue >= significance:
             break
         boxes.append(box)
@@ -270,7 +286,6 @@ def find_boxes(X_frame: pd.DataFrame, y: np.ndarray | pd.Series, *, threshold: f
 
 def _prim_module():
     import logging
-    import warnings
 
     with warnings.catch_warnings():
         # "ipyparallel not installed": EMA's cluster evaluator, which discovery never uses
