@@ -414,7 +414,10 @@ def plot_tradeoff(box: Box, path: str | os.PathLike) -> Path:
     fig, ax = plt.subplots(figsize=(6, 4.5))
     pts = ax.scatter(t["coverage"], t["density"], c=t["res_dim"], cmap="viridis", s=16,
                      zorder=2)
-    fig.colorbar(pts, ax=ax, label="parameters restricted")
+    from matplotlib.ticker import MaxNLocator
+
+    fig.colorbar(pts, ax=ax, label="parameters restricted",
+                 ticks=MaxNLocator(integer=True))
     chosen = t[t["chosen"]]
     ax.scatter(chosen["coverage"], chosen["density"], s=110, facecolors="none",
                edgecolors="tab:red", lw=1.5, zorder=3, label="chosen step")

@@ -499,6 +499,15 @@ def summary_words(morris: pd.DataFrame | None, sobol: pd.DataFrame | None,
                             "rank them")
                 out.append(f"Warning: for {label}, the intervals are too wide to tell "
                            f"whether {a} or {b} matters more; {more}.")
+    elif morris is not None and len(morris):  # screening only: Morris ranks, no shares
+        for name, g in morris.groupby("outcome", sort=False):
+            first = g.sort_values("rank").iloc[0]
+            if not first["mu_star"] > 0:
+                continue
+            out.append(f"Screening ranks {parameter_words(first['parameter'])} first for "
+                       f"{outcome_label(name)} (Morris mu* {first['mu_star']:.3g}, "
+                       f"{first['mu_star_low']:.3g} to {first['mu_star_high']:.3g}, in the "
+                       "outcome's units); a Sobol analysis would say what share it explains.")
     if noise is not None and len(noise):
         for row in noise.itertuples():
             if not math.isfinite(row.noise_share):
@@ -610,9 +619,10 @@ def _markdown(morris, sobol, convergence, noise, screened, settings, figures) ->
     if screened is not None:
         lines.append(f"- kept by screening ({len(screened)}): "
                      f"{', '.join(screened) if screened else 'none'}")
-    lines += ["", "Screening rule: a parameter is kept if, for any outcome, its Morris mu* "
-              "is at least the stated share of that outcome's largest mu*, so every "
-              "outcome's own drivers survive.", "",
+    share = settings.get("keep_share", 0.1)
+    lines += ["", f"Screening rule: a parameter is kept if, for any outcome, its Morris mu* "
+              f"is at least {share:.0%} of that outcome's largest mu*, so every outcome's own "
+              "drivers survive.", "",
               "Replicate noise: every design point runs the same replicates (common random "
               "numbers), and the indices are computed on each point's replicate mean, so "
               "that replicate noise is separated from the parameters' effects; the noise "

@@ -231,3 +231,11 @@ def test_write_report_never_replaces_foreign_files(tmp_path):
         S.write_report(folder, morris=None, sobol=None, convergence=None, noise=None,
                        screened=None, settings={})
     assert [p.name for p in folder.iterdir()] == ["notes.txt"]
+
+
+def test_summary_words_after_screening_only():
+    problem, X, runs = linear_morris()
+    m = S.morris_indices(problem, X, runs, ["y"], num_levels=4)
+    words = S.summary_words(m, None, None)
+    assert len(words) == 1
+    assert words[0].startswith("Screening ranks a first for y (Morris mu* 10")
