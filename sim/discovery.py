@@ -30,6 +30,18 @@ if it restricts at least one parameter, at least half its points are cases (``mi
 and its density is significantly above the share of cases among the points searched
 (one-sided binomial test); after a box is found, its
 points are removed and PRIM looks for the next one, up to ``max_boxes``.
+
+From Python, on results already on disk (``X_frame``: the design, one row per point)::
+
+    from sim import discovery as sd
+    effects = sd.paired_effects(runs, treatment="mandated", reference="local",
+                                outcome="care_coordination")
+    t = sd.default_threshold("care_coordination")
+    boxes = [b for d in sd.DIRECTIONS
+             for b in sd.find_boxes(X_frame, effects["effect"], threshold=t, direction=d)]
+    sd.write_report(folder, effects=X_frame.join(effects), boxes=boxes,
+                    settings={"treatment": "mandated", "reference": "local",
+                              "outcome": "care_coordination", "threshold": t})
 """
 
 from __future__ import annotations
@@ -139,7 +151,7 @@ def paired_effects(runs: pd.DataFrame, *, treatment: str, reference: str,
         raise ValueError(f"point {first['point']}, replicate {first['replicate']} has "
                          f"regime {first['regime']!r} twice; each must be one run")
     wide = sub.pivot(index=["point", "replicate"], columns="regime", values=outcome)
-    lone = wide[wide[[treatment, reference]].isna().any(axis=1)]
+    lone = wide[~np.isfinite(wide[[treatment, reference]].to_numpy(float)).all(axis=1)]
     present = sub.set_index(["point", "replicate", "regime"]).index
     unpaired = [(p, r) for p, r in lone.index
                 if (p, r, treatment) not in present or (p, r, reference) not in present]
@@ -439,6 +451,10 @@ def plot_tradeoff(box: Box, path: str | os.PathLike) -> Path:
 # --------------------------------------------------------------------------- report
 def _tables(effects: pd.DataFrame, boxes: Sequence[Box], settings: Mapping[str, Any]
             ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    if "effect" not in effects.columns:
+        raise ValueError(f"effects has no 'effect' column; it has {list(effects.columns)} "
+                         "(per point: the parameters, effect and se, as paired_effects gives "
+                         "them joined to the design)")
     effects = effects.copy()
     for direction in DIRECTIONS:
         col = f"case_{direction}"

@@ -27,6 +27,16 @@ numbers: replicate r has the same seed at every point). The indices are computed
 replicate means (:func:`point_means`), so that the variance they apportion is mostly the
 parameters'; :func:`noise_share` measures how much of the runs' spread is replicate
 noise, and how much of it is left in the means.
+
+From Python, on results already on disk::
+
+    from sim import sensitivity as sa
+    m = sa.morris_indices(problem_m, X_m, runs_m, outcomes, num_levels=4)
+    kept = sa.screen(m)                       # the Sobol problem's names
+    s = sa.sobol_indices(problem_s, runs_s, outcomes)
+    sa.write_report(folder, morris=m, sobol=s, noise=sa.noise_share(runs_s, outcomes),
+                    convergence=sa.sobol_convergence(problem_s, runs_s, outcomes),
+                    screened=kept, settings={"system": "teaching"})
 """
 
 from __future__ import annotations

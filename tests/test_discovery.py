@@ -105,6 +105,12 @@ def test_paired_effects_pair_by_replicate():
     with pytest.raises(ValueError, match="miss their pair .*point 2 replicate 1"):
         D.paired_effects(lone, treatment="mandated", reference="local",
                          outcome="care_coordination")
+    undefined = runs.copy()
+    undefined.loc[(undefined.point == 1) & (undefined.replicate == 0)
+                  & (undefined.regime == "mandated"), "care_coordination"] = np.inf
+    with pytest.raises(ValueError, match="not finite at point 1 replicate 0"):
+        D.paired_effects(undefined, treatment="mandated", reference="local",
+                         outcome="care_coordination")
     with pytest.raises(ValueError, match="regime 'hybrid' is not in runs"):
         D.paired_effects(runs, treatment="hybrid", reference="local",
                          outcome="care_coordination")
