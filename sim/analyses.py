@@ -158,22 +158,23 @@ def discovery(folder: str | Path) -> dict[str, Any]:
                                 reference=settings["reference"], outcome=name)
     frame = pd.DataFrame(x, columns=prob["names"])
     threshold = _threshold(settings)
+    better = outcome(name).better or "higher"
     boxes = []
-    for direction in ("helps", "harms"):
-        sign = 1 if direction == "helps" else -1
-        better = -1 if outcome(name).better == "lower" else 1  # "helps" = better off
-        wanted = (sign * better * effects["effect"].to_numpy()) > threshold
-        if wanted.any():
-            boxes += sd.find_boxes(frame, wanted, threshold=threshold, direction=direction)
+    for direction in sd.DIRECTIONS:  # where the treatment helps, where it does worse
+        boxes += sd.find_boxes(frame, effects["effect"].to_numpy(), threshold=threshold,
+                               direction=direction, better=better)
     return {"effects": pd.concat([frame, effects.reset_index(drop=True)], axis=1),
-            "boxes": boxes, "settings": {**settings, "threshold": threshold}}
+            "boxes": boxes, "settings": {**settings, "threshold": threshold,
+                                         "better": better}}
 
 
 def _threshold(settings: dict) -> float:
     """The difference that counts, in outcome units: the setting, else the registry's."""
     if settings.get("threshold") is not None:
         return float(settings["threshold"])
-    return float(outcome(settings["outcome"]).smallest_difference)
+    from sim.discovery import default_threshold
+
+    return float(default_threshold(settings["outcome"]))
 
 
 # --------------------------------------------------------------------------- writing

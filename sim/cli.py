@@ -191,7 +191,7 @@ class SweepCallback(hydra_glue.Callback):
               f"(launcher {launcher}); {progress.already} already complete",
               file=sys.stderr, flush=True)
         progress.start()
-        _PROGRESS[str(plan.sweep_dir)] = progress
+        _PROGRESS[str(Path(str(config.hydra.sweep.dir)))] = progress  # a design's stage is below
 
     def on_multirun_end(self, config: Any, **kwargs: Any) -> None:
         sweep_dir = Path(str(config.hydra.sweep.dir))

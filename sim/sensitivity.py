@@ -330,7 +330,8 @@ def sobol_indices(problem: Mapping[str, Any], runs: pd.DataFrame, outcomes: Sequ
             r = {key: np.full(k, math.nan) for key in ("S1", "S1_conf", "ST", "ST_conf")}
         else:
             r = sobol.analyze(dict(problem), y, calc_second_order=False,
-                              conf_level=conf_level, seed=seed, print_to_console=False)
+                              conf_level=conf_level, seed=_nonzero(seed),
+                              print_to_console=False)
         f = pd.DataFrame({"outcome": name, "parameter": names,
                           "S1": np.asarray(r["S1"], float), "ST": np.asarray(r["ST"], float)})
         for idx in ("S1", "ST"):
@@ -343,6 +344,12 @@ def sobol_indices(problem: Mapping[str, Any], runs: pd.DataFrame, outcomes: Sequ
         f["n_base"] = n_base
         frames.append(f)
     return pd.concat(frames, ignore_index=True)[list(SOBOL_COLUMNS)]
+
+
+def _nonzero(seed: int) -> int:
+    """A seed SALib's Sobol' analysis honours: it ignores a falsy seed (0) and then draws
+    its bootstrap from NumPy's global state, so the intervals would change every call."""
+    return int(np.random.SeedSequence(seed).generate_state(1)[0]) | 1
 
 
 def _rankable(low: np.ndarray, high: np.ndarray) -> np.ndarray:

@@ -26,7 +26,7 @@ from sim.config import ConfigError
 SCRIPT = Path(sys.executable).with_name("collabsim")
 COMMAND = [str(SCRIPT)] if SCRIPT.is_file() else [sys.executable, "-m", "sim.cli"]
 KEY = "hydra.callbacks.sweep.design"
-SHORT = ["time.burn_in_weeks=8", "time.policy_weeks=8", "hydra.launcher.n_jobs=2"]
+SHORT = ["time.burn_in_weeks=8", "time.policy_weeks=8", "hydra.launcher.n_jobs=1"]
 THREE = f"{KEY}.parameters=[context.initial_trust,trust.loss,partnerships.max_partners]"
 
 
@@ -124,7 +124,7 @@ def job_summary(stage: Path, job: str) -> dict:
 def sensitivity_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     cwd = tmp_path_factory.mktemp("sensitivity")
     proc = collabsim(cwd, "experiment=sensitivity", *SHORT, THREE,
-                     f"{KEY}.trajectories=3", f"{KEY}.base_samples=8")
+                     f"{KEY}.trajectories=2", f"{KEY}.base_samples=4")
     return cwd, proc
 
 
@@ -134,14 +134,14 @@ def test_sensitivity_runs_both_stages_and_writes_its_analysis(sensitivity_run):
     folder = experiment_folder(cwd, "sensitivity")
     screening, sobol = folder / "screening", folder / "sobol"
     _, prob, x = design.read_design(screening)
-    assert x.shape == (3 * 4, 3)
+    assert x.shape == (2 * 4, 3)
     jobs = json.loads((screening / "sweep.json").read_text())["jobs"]
-    assert len(jobs) == 12 * 2 and all((screening / j["dir"] / "run").is_dir() for j in jobs)
+    assert len(jobs) == 8 * 2 and all((screening / j["dir"] / "run").is_dir() for j in jobs)
     assert not list(screening.glob("chunk-*"))  # Hydra's records of the chunks are tidied
     settings, sprob, sx = design.read_design(sobol)
     kept = sprob["names"]
     assert set(kept) <= set(prob["names"]) and len(kept) >= 2
-    assert sx.shape == (8 * (len(kept) + 2), len(kept))
+    assert sx.shape == (4 * (len(kept) + 2), len(kept))
     analysis = folder / "analysis"
     for name in ("sensitivity.md", "morris.csv", "sobol.csv", "convergence.csv", "noise.csv"):
         assert (analysis / name).is_file(), name
@@ -158,6 +158,7 @@ def test_a_design_point_is_the_run_of_its_command(sensitivity_run):
     cwd, _ = sensitivity_run
     screening = experiment_folder(cwd, "sensitivity") / "screening"
     job = json.loads((screening / "sweep.json").read_text())["jobs"][5]
+    assert job["dir"] == "point=0002,replicate=1"
     overrides = [o for o in job["overrides"] if not o.startswith("replicate=")]
     replicate = int(next(o for o in job["overrides"] if o.startswith("replicate="))[10:])
     config = sim.load_config(["system=teaching", "time.burn_in_weeks=8",
@@ -185,23 +186,24 @@ def test_the_same_command_again_runs_nothing(sensitivity_run):
     folder = experiment_folder(cwd, "sensitivity")
     before = {p: p.stat().st_mtime_ns for p in folder.glob("*/point=*/run/provenance.json")}
     proc = collabsim(cwd, "experiment=sensitivity", *SHORT, THREE,
-                     f"{KEY}.trajectories=3", f"{KEY}.base_samples=8")
+                     f"{KEY}.trajectories=2", f"{KEY}.base_samples=4")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "nothing to run" in proc.stderr
+    assert proc.stderr.count("nothing to run") == 2  # both stages
     after = {p: p.stat().st_mtime_ns for p in folder.glob("*/point=*/run/provenance.json")}
     assert before == after and len(before) > 0
 
 
 def test_another_design_in_the_same_folder_is_refused(sensitivity_run, tmp_path):
-    """More trajectories draw other points: the old runs are stale and never mixed in."""
+    """Other parameters draw other points: the old runs are stale and never mixed in."""
     cwd, _ = sensitivity_run
     folder = experiment_folder(cwd, "sensitivity")
-    proc = collabsim(cwd, "experiment=sensitivity", *SHORT, THREE,
-                     f"{KEY}.trajectories=4", f"{KEY}.base_samples=8",
-                     f"hydra.sweep.dir={folder}")
+    other = f"{KEY}.parameters=[context.initial_trust,trust.loss,trust.gain]"
+    proc = collabsim(cwd, "experiment=sensitivity", *SHORT, other,
+                     f"{KEY}.trajectories=2", f"{KEY}.base_samples=4",
+                     f"hydra.sweep.dir='{folder}'")
     assert proc.returncode == 2, proc.stderr[-3000:]
     assert "another scenario" in proc.stderr and "stale=rerun" in proc.stderr
-    assert design.read_design(folder / "screening")[2].shape[0] == 12  # unchanged
+    assert design.read_design(folder / "screening")[2].shape[0] == 8  # unchanged
 
 
 def test_discovery_compares_two_regimes_at_each_point(tmp_path):
@@ -235,7 +237,8 @@ def test_a_discovery_without_its_regimes_is_refused(tmp_path):
 def test_a_failing_point_is_isolated_and_no_analysis_is_written(tmp_path):
     env_fail = {**os.environ, "_COLLABSIM_TEST_FAIL": "replicate=1"}
     proc = subprocess.run([*COMMAND, "experiment=sensitivity", *SHORT, THREE,
-                           f"{KEY}.trajectories=2"], cwd=tmp_path, env=env_fail,
+                           f"{KEY}.trajectories=2", "hydra.launcher.n_jobs=2"],
+                          cwd=tmp_path, env=env_fail,
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 3, proc.stderr[-3000:]
     screening = experiment_folder(tmp_path, "sensitivity") / "screening"
