@@ -212,13 +212,24 @@ def analyse(folder: str | Path) -> Path:
 
 
 def _settings(folder: Path, stages: Sequence[str]) -> dict:
-    """What was run, for the report: each stage's settings, points, runs and seed."""
+    """What was run, for the report: one line per stage, then the settings that apply."""
     out: dict[str, Any] = {}
     for stage in stages:
         meta = json.loads((folder / stage / DESIGN_JSON).read_text())
         manifest = json.loads((folder / stage / "sweep.json").read_text())
-        out[stage] = {**meta["settings"], "points": meta["points"], "seed": meta["seed"],
-                      "runs": len(manifest["jobs"]), "command": manifest.get("command")}
+        spec = meta["settings"]
+        runs = len(manifest["jobs"])
+        how = {"morris": f"Morris, {spec['trajectories']} trajectories on {spec['levels']} "
+                         "levels",
+               "sobol": f"Saltelli/Sobol' sample, base {spec['base_samples']}",
+               "lhs": "Latin hypercube"}[spec["method"]]
+        out[stage] = (f"{how}; {len(spec['parameters'])} parameters, {meta['points']} points, "
+                      f"{runs} runs ({runs // meta['points']} per point), seed {meta['seed']}")
+        out.setdefault("command", manifest.get("command"))
+        keys = (("keep_share", "max_keep") if spec["analysis"] == "sensitivity" else
+                ("treatment", "reference", "outcome"))
+        for key in keys:
+            out.setdefault(key, spec.get(key))
     return out
 
 

@@ -145,12 +145,15 @@ def point_means(runs: pd.DataFrame, outcomes: Sequence[str]) -> pd.DataFrame:
 def noise_share(runs: pd.DataFrame, outcomes: Sequence[str]) -> pd.DataFrame:
     """How much of the runs' spread is replicate noise rather than the parameters.
 
-    ``noise_variance`` is the pooled variance between replicates at the same point
-    (ddof 1 within each point), ``total_variance`` the variance of all runs (ddof 1), and
-    ``noise_share`` their ratio (0 = all parameters, 1 = all noise; it can exceed 1 by
-    chance when parameters do nothing). ``mean_noise_share`` is what is left in the
+    Replicate r has the same seed at every point (common random numbers), so part of a
+    replicate's deviation is shared by every point and cancels between points; only the
+    rest moves the points' means apart. ``noise_variance`` is that rest: the variance of
+    the point-by-replicate interaction (two-way residuals after each point's mean and each
+    replicate's mean, over ``(points - 1) * (replicates - 1)`` degrees of freedom).
+    ``total_variance`` is the variance of all runs (ddof 1) and ``noise_share`` their
+    ratio (0 = all parameters, 1 = all noise). ``mean_noise_share`` is what is left in the
     replicate means the indices use: ``noise_variance / replicates`` over the variance of
-    the point means.
+    the point means. A variance at rounding level (an outcome that does not vary) gives NaN.
 
     Args:
         runs: one row per run: ``point``, ``replicate`` and the outcome columns.
@@ -166,14 +169,20 @@ def noise_share(runs: pd.DataFrame, outcomes: Sequence[str]) -> pd.DataFrame:
                          f"{replicates}")
     rows = []
     for name in outcomes:
-        noise = float(runs.groupby("point")[name].var(ddof=1).mean())
+        table = runs.pivot_table(index="point", columns="replicate", values=name)
+        resid = (table.sub(table.mean(axis=1), axis=0).sub(table.mean(axis=0), axis=1)
+                 + float(table.to_numpy().mean()))
+        dof = (table.shape[0] - 1) * (table.shape[1] - 1)
+        noise = float((resid.to_numpy() ** 2).sum() / dof) if dof > 0 else math.nan
         total = float(runs[name].var(ddof=1))
         between = float(means[name].var(ddof=1)) if len(means) > 1 else math.nan
+        # a variance at rounding level (an outcome that does not vary) has no share
+        tiny = 1e-12 * max(float(np.abs(runs[name]).max()) ** 2, 1e-300)
         rows.append({"outcome": name, "replicates": int(replicates),
                      "noise_variance": noise, "total_variance": total,
-                     "noise_share": noise / total if total > 0 else math.nan,
+                     "noise_share": noise / total if total > tiny else math.nan,
                      "mean_noise_share": (noise / replicates / between
-                                          if between > 0 else math.nan)})
+                                          if between > tiny else math.nan)})
     return pd.DataFrame(rows, columns=list(NOISE_COLUMNS))
 
 
