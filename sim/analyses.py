@@ -207,8 +207,10 @@ def analyse(folder: str | Path) -> Path:
     from sim import discovery as sd
 
     found = discovery(folder)
+    settings = {**_settings(folder, stages),
+                **{k: found["settings"][k] for k in ("threshold", "better")}}
     return sd.write_report(out, effects=found["effects"], boxes=found["boxes"],
-                           settings={**_settings(folder, stages), **found["settings"]})
+                           settings=settings)
 
 
 def _settings(folder: Path, stages: Sequence[str]) -> dict:

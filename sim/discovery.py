@@ -506,9 +506,12 @@ def _markdown(effects: pd.DataFrame, boxes: Sequence[Box], settings: Mapping[str
         lines += [f"## {title}", "",
                   f"{k} of {n} points ({k / n:.0%}) are cases." if n else "No points.", ""]
         if not found:
+            why = (" (there are none)" if k == 0 else
+                   "; they are the common case, found across most of the conditions sampled"
+                   if n and k / n > 0.5 else
+                   "; with few cases, more points would be needed to tell" if k < 10 else "")
             lines += [f"No box was found: PRIM found no region of the conditions sampled "
-                      f"where these cases concentrate{' (there are none)' if k == 0 else ''}"
-                      ".", ""]
+                      f"where these cases concentrate{why}.", ""]
         for b in found:
             lines += [f"### {b.name}", "",
                       describe_box(b, outcome_label=label, treatment=treatment,
