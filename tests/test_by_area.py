@@ -1,0 +1,175 @@
+"""Outcomes per area: declared in the registry, computed each week, adding up to the
+nation, carried by RunResult and run_many, written with every run and read back."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sim
+from sim.config import from_dict
+from sim.outcome_spec import (
+    AREA_KEYS,
+    AREA_WEIGHTS,
+    BY_AREA,
+    BY_AREA_COLUMNS,
+    MAIN_OUTCOMES,
+    OUTCOMES,
+)
+from sim.outcomes import gini, national_from_areas
+from sim.results import BY_AREA as BY_AREA_FILE
+from sim.results import is_complete, read_by_area, read_run, write_run
+
+TEACHING = {"seed": 2, "system": {"name": "teaching"},
+            "time": {"burn_in_weeks": 6, "policy_weeks": 4}}
+#: England's 42 ICBs and ~16,600 providers for six weeks (half a second), mandated so
+#: that the switch supersedes partnerships and survival is defined.
+ENGLAND = {"seed": 4, "system": {"name": "england"}, "regime": {"name": "mandated"},
+           "time": {"burn_in_weeks": 3, "policy_weeks": 3}}
+#: England at a twentieth of its providers (~830): small areas, where some weeks an
+#: area has nothing due or loses all its partnerships (undefined values must still add up).
+SMALL_ENGLAND = {**ENGLAND, "system": {"name": "england", "scale": 0.05},
+                 "time": {"burn_in_weeks": 8, "policy_weeks": 8}}
+ICS = {"seed": 4, "system": {"name": "ics"}, "regime": {"name": "mandated"},
+       "time": {"burn_in_weeks": 8, "policy_weeks": 8}}
+
+
+@pytest.fixture(scope="module")
+def england() -> sim.RunResult:
+    return sim.run(from_dict(ENGLAND))
+
+
+def test_every_main_outcome_is_declared_per_area_with_a_rule_that_names_real_columns():
+    assert set(MAIN_OUTCOMES) <= set(BY_AREA)
+    assert BY_AREA_COLUMNS == (*AREA_KEYS, *BY_AREA, *AREA_WEIGHTS)
+    columns = set(BY_AREA_COLUMNS)
+    for o in OUTCOMES:
+        rule = o.by_area
+        if rule is None:
+            continue
+        if rule.rule in ("mean", "ratio", "pooled_sd"):
+            assert rule.weight in columns, o.name
+        if rule.rule == "ratio":
+            assert rule.numerator in AREA_WEIGHTS, o.name
+        if rule.rule == "pooled_sd":
+            assert rule.mean in BY_AREA, o.name
+
+
+def check_areas_add_up(result: sim.RunResult) -> None:
+    """Every per-area outcome gives the weekly table's national value by its rule."""
+    table, weekly = result.by_area, result.weekly.set_index("week")
+    assert list(table.columns) == list(BY_AREA_COLUMNS)
+    assert len(table) == len(weekly) * len(result.areas)
+    national = national_from_areas(table)
+    combined = [o.name for o in OUTCOMES if o.by_area and o.by_area.rule != "within"]
+    assert list(national.columns) == combined
+    for name in combined:
+        np.testing.assert_allclose(national[name].to_numpy(), weekly[name].to_numpy(),
+                                   rtol=1e-9, atol=1e-12, err_msg=name)
+    # the Gini is within areas: test_area_gini_is_the_gini_of_the_areas_providers
+
+
+def test_ics_areas_add_up_to_the_nation() -> None:
+    result = sim.run(from_dict(ICS))
+    check_areas_add_up(result)
+    # one area: its values are the national values, the Gini included
+    np.testing.assert_allclose(result.by_area["workload_gini"],
+                               result.weekly["workload_gini"], rtol=1e-9)
+
+
+def test_england_areas_add_up_to_the_nation(england) -> None:
+    assert len(england.areas) == 42
+    check_areas_add_up(england)
+    after = england.by_area[england.by_area["week"] >= 0]
+    assert after["partnership_survival"].notna().all()
+    assert england.by_area["partnerships_at_switch"].sum() > 0
+
+
+def test_small_england_areas_add_up_even_where_an_area_is_undefined() -> None:
+    result = sim.run(from_dict(SMALL_ENGLAND))
+    check_areas_add_up(result)
+    table = result.by_area
+    assert table["mean_trust"].isna().any()  # areas without partnerships some weeks
+    # interactions of partnerships that all ended during the week: the ratio rule
+    assert ((table["n_partnerships"] == 0) & (table["interactions"] > 0)).any()
+    # areas with no partnership at the switch: survival undefined there, not 0
+    assert table.loc[table["week"] >= 0, "partnership_survival"].isna().any()
+
+
+def test_area_gini_is_the_gini_of_the_areas_providers() -> None:
+    """The grouped Gini equals gini() over each area's providers, from a snapshot."""
+    config = from_dict({**SMALL_ENGLAND, "output": {"agent_snapshot_every": 4}})
+    result = sim.run(config)
+    snap = result.providers[result.providers["week"] == result.providers["week"].max()]
+    week = int(snap["week"].iloc[0])
+    rows = result.by_area[result.by_area["week"] == week].set_index("area")
+    for area, providers in snap.groupby("area"):
+        expected = gini(np.minimum(providers["pressure"].to_numpy(), 3.0))
+        assert rows.loc[area, "workload_gini"] == pytest.approx(expected, abs=1e-12)
+        assert rows.loc[area, "providers"] == len(providers)
+        assert rows.loc[area, "quality_spread"] == pytest.approx(
+            providers["quality"].std(ddof=0), abs=1e-12)
+
+
+def test_by_area_is_keyed_by_the_areas_of_the_run(england) -> None:
+    table = england.by_area
+    weeks = england.weekly["week"].to_numpy()
+    assert table["week"].tolist() == np.repeat(weeks, 42).tolist()
+    first = table[table["week"] == weeks[0]].reset_index(drop=True)
+    assert first["area"].tolist() == england.areas["area"].tolist()
+    assert first["area_code"].astype(str).tolist() == england.areas["area_code"].tolist()
+    assert first["area_name"].astype(str).tolist() == england.areas["area_name"].tolist()
+    assert first["providers"].tolist() == england.areas["providers"].tolist()
+    assert set(table["area_code"].astype(str)) == set(england.areas["area_code"])
+    assert all(code.startswith("E54") for code in table["area_code"].astype(str))
+
+
+def test_by_area_is_written_and_read_back_and_older_runs_still_read(tmp_path) -> None:
+    result = sim.run(from_dict(TEACHING))
+    folder = write_run(tmp_path / "run", result)
+    assert (folder / BY_AREA_FILE).is_file()
+    pd.testing.assert_frame_equal(read_by_area(folder), result.by_area)
+    (folder / BY_AREA_FILE).unlink()  # a run written before the table existed
+    assert is_complete(folder)
+    weekly, *_ = read_run(folder)
+    assert len(weekly) == len(result.weekly)
+    assert read_by_area(folder) is None
+    with pytest.raises(FileNotFoundError, match="not a complete run folder"):
+        read_by_area(tmp_path / "nothing")
+
+
+def test_run_many_gathers_the_by_area_tables_paired() -> None:
+    config = from_dict(TEACHING)
+    many = sim.run_many({"a": config}, replicates=[0, 1])
+    assert list(many.by_area.columns) == ["scenario", "seed", "replicate", *BY_AREA_COLUMNS]
+    one = sim.run(config, replicate=1).by_area
+    mine = many.by_area[many.by_area["replicate"] == 1].drop(
+        columns=["scenario", "seed", "replicate"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(mine, one)
+
+
+def test_national_from_areas_combines_a_region_of_hand_made_areas() -> None:
+    """The rules on numbers worked by hand: weighted mean, sum, ratio, pooled sd."""
+    rows = pd.DataFrame({name: [np.nan, np.nan] for name in BY_AREA_COLUMNS})
+    rows["week"] = [0, 0]
+    rows["care_coordination"] = [0.5, np.nan]  # the second area has nothing due
+    rows["handoffs_due"] = [10.0, 0.0]
+    rows["vacancy_rate"] = [0.1, 0.2]
+    rows["funded_fte"] = [100.0, 300.0]
+    rows["delayed_handoffs"] = [3.0, 4.5]
+    rows["communication"] = [2.0, np.nan]  # its partnerships ended during the week
+    rows["n_partnerships"] = [3.0, 0.0]
+    rows["interactions"] = [6.0, 3.0]
+    rows["quality_mean"] = [0.4, 0.6]
+    rows["quality_spread"] = [0.1, 0.0]
+    rows["providers"] = [1, 1]
+    out = national_from_areas(rows).iloc[0]
+    assert out["care_coordination"] == pytest.approx(0.5)
+    assert out["vacancy_rate"] == pytest.approx((10 + 60) / 400)
+    assert out["delayed_handoffs"] == pytest.approx(7.5)
+    assert out["communication"] == pytest.approx(9 / 3)
+    # pooled over equal weights: within-area variance (0.1² + 0²) / 2, between-area
+    # variance ((0.4 - 0.5)² + (0.6 - 0.5)²) / 2
+    assert out["quality_spread"] == pytest.approx(np.sqrt(0.005 + 0.01))
+    assert "workload_gini" not in out.index
