@@ -3,12 +3,18 @@ nation, carried by RunResult and run_many, written with every run and read back.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
 import sim
+from sim.area_effects import CONDITIONS, CONTEXT_COLUMNS, EFFECT_COLUMNS, build_area_effects
 from sim.config import from_dict
+from sim.identity import fingerprint
+from sim.loading import load_config
 from sim.outcome_spec import (
     AREA_KEYS,
     AREA_WEIGHTS,
@@ -18,8 +24,11 @@ from sim.outcome_spec import (
     OUTCOMES,
 )
 from sim.outcomes import gini, national_from_areas
+from sim.report import add_scenarios, build_report, collect, reference_map
 from sim.results import BY_AREA as BY_AREA_FILE
 from sim.results import is_complete, read_by_area, read_run, write_run
+from sim.runs import run_scenario
+from sim.sweep_store import write_manifest
 
 TEACHING = {"seed": 2, "system": {"name": "teaching"},
             "time": {"burn_in_weeks": 6, "policy_weeks": 4}}
@@ -173,3 +182,143 @@ def test_national_from_areas_combines_a_region_of_hand_made_areas() -> None:
     # variance ((0.4 - 0.5)² + (0.6 - 0.5)²) / 2
     assert out["quality_spread"] == pytest.approx(np.sqrt(0.005 + 0.01))
     assert "workload_gini" not in out.index
+
+
+# --------------------------------------------------------------------------- the report
+def make_sweep(folder: Path, *overrides: str, regimes=("local", "mandated"),
+               replicates=(0, 1)) -> Path:
+    """A sweep folder as ``collabsim -m`` leaves it (its plan, one run folder per job),
+    made in this process without Hydra, so that the report reads what a sweep writes."""
+    jobs, subdirs, prints, weeks = [], [], [], []
+    for regime in regimes:
+        for r in replicates:
+            job = [f"regime={regime}", f"replicate={r}", *overrides]
+            config = load_config(job)
+            run_scenario(config, folder / str(len(jobs)))
+            jobs.append(job)
+            subdirs.append(str(len(subdirs)))
+            prints.append(fingerprint(config))
+            weeks.append(config.time.burn_in_weeks + config.time.policy_weeks)
+    write_manifest(folder, jobs, subdirs, experiment=None, question=None,
+                   reference={"regime": "local"}, command="test", launcher=None,
+                   fingerprints=prints, weeks=weeks)
+    return folder
+
+
+#: A tiny sweep on full England (42 ICBs, ~16,600 providers): 4 + 4 weeks, local and
+#: mandated, 2 replicates; 4 runs in about 2 s (8 + 8 weeks took 5 s).
+ENGLAND_SWEEP = ("system=england", "time.burn_in_weeks=4", "time.policy_weeks=4")
+
+
+@pytest.fixture(scope="module")
+def england_report(tmp_path_factory):
+    """The sweep and its report without the report's figures (a dozen PNGs, ~6 s); the
+    per-area figures are drawn by test_the_forest_plot_and_map_are_drawn."""
+    folder = make_sweep(tmp_path_factory.mktemp("england") / "sweep", *ENGLAND_SWEEP)
+    return folder, build_report(folder, figures=False)
+
+
+def test_the_forest_plot_and_map_are_drawn(england_report, tmp_path) -> None:
+    folder, report = england_report
+    runs, run_dirs, _, _, manifest = collect(folder)
+    runs, factors, _, order = add_scenarios(runs, manifest)
+    refs = reference_map(runs, factors, order, {"regime": "local"})
+    (tmp_path / "figures").mkdir()
+    areas = build_area_effects(runs, run_dirs, refs, report.differences, tmp_path)
+    assert areas.figures == {"areas_forest_0": "figures/areas_forest_0.png",
+                             "areas_map_0": "figures/areas_map_0.png"}
+    assert (tmp_path / "figures" / "areas_forest_0.png").stat().st_size > 10_000
+    assert (tmp_path / "figures" / "areas_map_0.png").stat().st_size > 10_000
+    section = "\n".join(areas.section)
+    assert "(figures/areas_forest_0.png)" in section and "(figures/areas_map_0.png)" in section
+    # the same tables as the report's
+    pd.testing.assert_frame_equal(
+        pd.read_csv(tmp_path / "by_area_effects.csv"),
+        pd.read_csv(folder / "report" / "by_area_effects.csv"))
+
+
+def test_england_sweep_report_has_the_per_area_tables_and_section(england_report) -> None:
+    folder, report = england_report
+    out = folder / "report"
+    effects = pd.read_csv(out / "by_area_effects.csv", keep_default_na=False,
+                          na_values=[""])
+    assert list(effects.columns[:len(EFFECT_COLUMNS)]) == list(EFFECT_COLUMNS)
+    assert set(effects.columns[len(EFFECT_COLUMNS):]) == set(CONDITIONS)
+    assert len(effects) == 42 * len(MAIN_OUTCOMES)  # one comparison
+    assert set(effects["scenario"]) == {"regime=mandated"}
+    assert set(effects["reference"]) == {"regime=local"}
+    assert (effects["n_pairs"] == 2).all()
+    assert not (out / "figures" / "areas_forest_0.png").exists()  # figures=False
+    context = pd.read_csv(out / "by_area_context.csv")
+    assert list(context.columns) == list(CONTEXT_COLUMNS)
+    assert set(context["condition"]) <= set(CONDITIONS)
+    assert context["rho"].between(-1, 1).all()
+    text = (out / "report.md").read_text(encoding="utf-8")
+    assert "## Effects by area" in text
+    assert "Spearman's rank correlation" in text
+    assert "by_area_effects.csv" in text
+    assert report.areas is not None and len(report.areas.effects) == len(effects)
+
+
+def test_an_areas_effect_is_the_mean_of_its_paired_differences_by_hand(england_report):
+    """Recompute one area's effects from the run folders: final-year means of
+    by_area.parquet, mandated minus local replicate by replicate."""
+    folder, _ = england_report
+    effects = pd.read_csv(folder / "report" / "by_area_effects.csv")
+    plan = json.loads((folder / "sweep.json").read_text(encoding="utf-8"))
+    final: dict[tuple[str, int], pd.DataFrame] = {}
+    for job in plan["jobs"]:
+        table = read_by_area(folder / job["dir"] / "run")
+        regime = job["overrides"][0].split("=")[1]
+        replicate = int(job["overrides"][1].split("=")[1])
+        final[regime, replicate] = table[table["week"] >= 0].groupby("area")[
+            list(MAIN_OUTCOMES)].mean()
+    for area in (0, 17, 41):
+        for col in ("care_coordination", "mean_trust", "n_partnerships"):
+            d = [final["mandated", r].loc[area, col] - final["local", r].loc[area, col]
+                 for r in (0, 1)]
+            row = effects[(effects["area"] == area) & (effects["outcome"] == col)].iloc[0]
+            assert row["effect"] == pytest.approx(np.mean(d), rel=1e-9, abs=1e-12)
+            assert row["sd"] == pytest.approx(np.std(d, ddof=1), rel=1e-6, abs=1e-12)
+            assert bool(row["clear"]) == (row["ci_low"] > 0 or row["ci_high"] < 0)
+
+
+def test_the_report_counts_the_areas_that_move_clearly(england_report) -> None:
+    folder, _ = england_report
+    effects = pd.read_csv(folder / "report" / "by_area_effects.csv")
+    text = (folder / "report" / "report.md").read_text(encoding="utf-8")
+    text = text[text.index("## Effects by area"):]
+    for col in ("care_coordination", "n_partnerships"):
+        rows = effects[effects["outcome"] == col]
+        up = int((rows["clear"] & (rows["effect"] > 0)).sum())
+        down = int((rows["clear"] & (rows["effect"] < 0)).sum())
+        line = next(x for x in text.splitlines() if x.startswith(f"| {col} |"))
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        assert cells[1].split()[0] == str(up) and cells[2].split()[0] == str(down)
+        assert cells[3] == str(42 - up - down)
+
+
+def test_a_single_area_sweep_has_no_per_area_section(tmp_path) -> None:
+    folder = make_sweep(tmp_path / "sweep", "system=teaching", "time.burn_in_weeks=4",
+                        "time.policy_weeks=4")
+    report = build_report(folder, figures=False)
+    assert report.areas is None
+    assert not (folder / "report" / "by_area_effects.csv").exists()
+    assert "## Effects by area" not in (folder / "report" / "report.md").read_text(
+        encoding="utf-8")
+
+
+def test_areas_that_are_not_icbs_get_tables_and_forest_plots_but_no_map(tmp_path) -> None:
+    folder = make_sweep(tmp_path / "sweep", "system=england_synthetic", "system.scale=0.02",
+                        "time.burn_in_weeks=4", "time.policy_weeks=4", replicates=(0,))
+    runs, run_dirs, _, _, manifest = collect(folder)
+    runs, factors, _, order = add_scenarios(runs, manifest)
+    refs = reference_map(runs, factors, order, {"regime": "local"})
+    out = tmp_path / "out"
+    (out / "figures").mkdir(parents=True)
+    areas = build_area_effects(runs, run_dirs, refs, pd.DataFrame(), out)
+    assert areas is not None and len(areas.areas) == 42
+    assert "population" not in areas.effects
+    assert (out / "figures" / "areas_forest_0.png").is_file()
+    assert not (out / "figures" / "areas_map_0.png").exists()
+    assert "No map: the areas are not England's ICBs" in "\n".join(areas.section)
