@@ -30,7 +30,7 @@ from sim.dynamics.workforce import annual_turnover
 from sim.kinds import ACUTE_FTE_PER_BED, KIND_NAMES, N_KINDS, SOCIAL_CARE, Kind
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from sim.model import CollaborationModel
 
@@ -131,48 +131,57 @@ def _grouped(group: np.ndarray, groups: int, rows: list[np.ndarray]) -> np.ndarr
     return np.array([np.bincount(group, row, minlength=groups) for row in rows])
 
 
-def _group_parts(model: CollaborationModel, flows: WeekFlows, group: np.ndarray,
-                 groups: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per group of providers (kinds, areas), numerator and denominator of every by-kind
-    outcome.
+Parts = tuple[np.ndarray, np.ndarray]
+
+
+def _group_parts(model: CollaborationModel, flows: WeekFlows,
+                 groupings: Sequence[tuple[np.ndarray, int]]) -> list[Parts]:
+    """Per group of providers, numerator and denominator of every by-kind outcome, for
+    each grouping of providers (by kind, by area).
 
     Args:
-        group: each provider's group index, 0..groups-1 (``state.kind``, ``state.area``).
-        groups: the number of groups.
+        groupings: ``(group, groups)`` pairs: each provider's group index, 0..groups-1
+            (``state.kind``, ``state.area``), and the number of groups.
 
-    Returns two (len(BY_KIND), groups) arrays. A group's value is numerator / denominator
-    (NaN where the denominator is 0); the system's value is the ratio of the totals, so
-    that both come from one sum per group. A denominator of NaN marks a count (the value
-    is the numerator itself). Flows count in the sender's group, a partnership's trust
-    at each end in the group of the provider who holds it.
-    O(providers + route groups + partnerships): three grouped sums (``np.bincount``).
+    Returns, for each grouping, two (len(BY_KIND), groups) arrays. A group's value is
+    numerator / denominator (NaN where the denominator is 0); the system's value is the
+    ratio of the totals, so that both come from one sum per group. A denominator of NaN
+    marks a count (the value is the numerator itself). Flows count in the sender's group,
+    a partnership's trust at each end in the group of the provider who holds it.
+    O(providers + route groups + partnerships) per grouping: grouped sums
+    (``np.bincount``) of rows built once for every grouping.
     """
     st, ps, r = model.state, model.partnerships, model.routes
-    (vacant, funded, reneged, workload, faith, count, admin, staff, faith_staff,
-     partners) = _grouped(group, groups, [
-         st.funded - st.staff, st.funded, flows.reneged, flows.workload, st.faith,
-         np.ones(len(group)), st.admin_share * st.staff, st.staff, st.faith * st.staff,
-         model.degree.astype(np.float64)])
-    on_time, due, delayed, admissions = _grouped(
-        group[r.sender], groups, [flows.new * flows.success, flows.new, model.delayed,
-                                  np.where(r.kind == Kind.ACUTE, flows.new, 0.0)])
-    trust_held = _grouped(np.concatenate([group[ps.a], group[ps.b]]), groups,
-                          [np.concatenate([ps.trust[:, 0], ps.trust[:, 1]])])[0]
-    nothing = np.full(groups, math.nan)  # the denominator of a count
-    parts: dict[str, tuple[np.ndarray, np.ndarray]] = {
-        "care_coordination": (on_time, due),
-        "delayed_handoffs": (delayed, nothing),
-        "vacancy_rate": (vacant, funded),
-        "unmet_demand": (reneged, workload),
-        "mean_trust": (trust_held, partners),
-        "mean_belief": (faith, count),
-        "admin_burden": (admin, staff),
-        "mean_belief_staff": (faith_staff, staff),
-        "partners_per_provider": (partners, count),
-        "emergency_admissions": (admissions, nothing),
-    }
-    assert tuple(parts) == BY_KIND, "one computation per by-kind outcome, in registry order"
-    return (np.array([n for n, _ in parts.values()]), np.array([d for _, d in parts.values()]))
+    provider_rows = [st.funded - st.staff, st.funded, flows.reneged, flows.workload, st.faith,
+                     np.ones(model.n_providers), st.admin_share * st.staff, st.staff,
+                     st.faith * st.staff, model.degree.astype(np.float64)]
+    route_rows = [flows.new * flows.success, flows.new, model.delayed,
+                  np.where(r.kind == Kind.ACUTE, flows.new, 0.0)]
+    trust_rows = [np.concatenate([ps.trust[:, 0], ps.trust[:, 1]])]
+    out = []
+    for group, groups in groupings:
+        (vacant, funded, reneged, workload, faith, count, admin, staff, faith_staff,
+         partners) = _grouped(group, groups, provider_rows)
+        on_time, due, delayed, admissions = _grouped(group[r.sender], groups, route_rows)
+        trust_held = _grouped(np.concatenate([group[ps.a], group[ps.b]]), groups,
+                              trust_rows)[0]
+        nothing = np.full(groups, math.nan)  # the denominator of a count
+        parts: dict[str, Parts] = {
+            "care_coordination": (on_time, due),
+            "delayed_handoffs": (delayed, nothing),
+            "vacancy_rate": (vacant, funded),
+            "unmet_demand": (reneged, workload),
+            "mean_trust": (trust_held, partners),
+            "mean_belief": (faith, count),
+            "admin_burden": (admin, staff),
+            "mean_belief_staff": (faith_staff, staff),
+            "partners_per_provider": (partners, count),
+            "emergency_admissions": (admissions, nothing),
+        }
+        assert tuple(parts) == BY_KIND, "one computation per by-kind outcome, in registry order"
+        out.append((np.array([n for n, _ in parts.values()]),
+                    np.array([d for _, d in parts.values()])))
+    return out
 
 
 def measure(model: CollaborationModel, flows: WeekFlows) -> Week:
@@ -195,7 +204,8 @@ def measure(model: CollaborationModel, flows: WeekFlows) -> Week:
                                 minlength=model.n_providers)[acute].sum()
     survivors = ps.at_switch.sum() if model.switched else math.nan
     formed = int((ps.formed_week == model.week).sum())  # every row formed this week is active
-    num, den = _group_parts(model, flows, st.kind, N_KINDS)
+    (num, den), by_area = _group_parts(model, flows, [(st.kind, N_KINDS),
+                                                       (st.area, model.table.n_areas)])
     count = np.isnan(den[:, 0])  # counts: the value is the numerator itself
     with np.errstate(invalid="ignore", divide="ignore"):
         by_kind = np.where(count[:, None], num, num / np.where(den > 0, den, math.nan)).T
@@ -241,7 +251,7 @@ def measure(model: CollaborationModel, flows: WeekFlows) -> Week:
         "care_home_admission_rate": _ratio(WEEKS_PER_YEAR * from_homes,
                                            flows.served[care_home].sum()),
     }
-    return Week(values, by_kind, _area_table(model, flows))
+    return Week(values, by_kind, _area_table(model, flows, by_area))
 
 
 def partnerships_by_area(area: np.ndarray, a: np.ndarray, b: np.ndarray,
@@ -286,18 +296,18 @@ def _area_gini(x: np.ndarray, area: np.ndarray, count: np.ndarray) -> np.ndarray
     return np.where(count == 0, math.nan, np.where(total > 0, g, 0.0))
 
 
-def _area_table(model: CollaborationModel, flows: WeekFlows) -> np.ndarray:
+def _area_table(model: CollaborationModel, flows: WeekFlows, parts: Parts) -> np.ndarray:
     """Every by-area outcome and weight of the week, one row per area (see :class:`Week`).
 
-    The same numerators and denominators as the by-kind table (:func:`_group_parts`,
-    grouped by area instead of kind), plus grouped sums over the arrays the week already
-    holds for the outcomes that are not by kind: O(providers + partnerships), and one
-    sort of providers' utilisation for the Gini coefficients.
+    ``parts`` are the numerators and denominators of the by-kind outcomes grouped by area
+    (:func:`_group_parts`); the outcomes that are not by kind come from grouped sums over
+    the arrays the week already holds: O(providers + partnerships), and one sort of
+    providers' utilisation for the Gini coefficients.
     """
     st, ps = model.state, model.partnerships
     areas = model.table.n_areas
     area = st.area
-    num, den = _group_parts(model, flows, area, areas)
+    num, den = parts
     part = dict(zip(BY_KIND, zip(num, den, strict=True), strict=True))
     count = part["mean_belief"][1]  # providers per area
     partnerships = part["mean_trust"][1] / 2.0  # each partnership's two ends, halved
