@@ -38,6 +38,7 @@ from sim import wording
 from sim.outcome_spec import BY_AREA, MAIN_OUTCOMES, SUMMARY_WEEKS, outcome
 from sim.results import AREAS, read_by_area
 from sim.stats import paired_interval
+from sim.sweep_store import spreadsheet_safe
 
 #: The conditions at the switch an area's effect is correlated with: name -> meaning.
 #: Values are each area's at the last week of the burn-in (the status quo the regime
@@ -117,6 +118,10 @@ def at_switch(table: pd.DataFrame) -> pd.DataFrame | None:
     return out
 
 
+class MixedAreas(ValueError):
+    """The runs of a sweep do not share one set of areas (e.g. it sweeps the system)."""
+
+
 def read_areas(runs: pd.DataFrame, run_dirs: dict[str, Path]
                ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None:
     """The final-year per-area outcomes and switch conditions of every complete run.
@@ -126,17 +131,25 @@ def read_areas(runs: pd.DataFrame, run_dirs: dict[str, Path]
         ``replicate``, ``area`` and the by-area outcomes, resp. the conditions), and the
         areas of the first run (``areas.csv``); None if no complete run has a by-area
         table or the runs have fewer than two areas.
+
+    Raises:
+        MixedAreas: two runs have different areas (index, code or name); the message
+            names the two jobs.
     """
-    finals, conditions, areas = [], [], None
+    finals, conditions, areas, first = [], [], None, None
     done = runs[runs["status"] == "complete"]
     for row in done.itertuples(index=False):
         folder = run_dirs[row.job]
         table = read_by_area(folder)
         if table is None:
             continue
+        mine = pd.read_csv(folder / AREAS, keep_default_na=False,
+                           dtype={"area_code": str, "area_name": str})
         if areas is None:
-            areas = pd.read_csv(folder / AREAS, keep_default_na=False,
-                                dtype={"area_code": str, "area_name": str})
+            areas, first = mine, row.job
+        elif not mine[["area", "area_code", "area_name"]].equals(
+                areas[["area", "area_code", "area_name"]]):
+            raise MixedAreas(f"runs {first} and {row.job} have different areas")
         keys = {"scenario": row.scenario, "seed": row.seed, "replicate": row.replicate}
         finals.append(final_year(table).reset_index().assign(**keys))
         switch = at_switch(table)
@@ -261,20 +274,32 @@ def build_area_effects(runs: pd.DataFrame, run_dirs: dict[str, Path], refs: dict
     """
     if not refs:
         return None
-    found = read_areas(runs, run_dirs)
+    try:
+        found = read_areas(runs, run_dirs)
+    except MixedAreas as err:  # said in the report, never compared area by area
+        return AreaEffects(pd.DataFrame(columns=list(EFFECT_COLUMNS)),
+                           pd.DataFrame(columns=list(CONTEXT_COLUMNS)), pd.DataFrame(),
+                           section=["## Effects by area", "",
+                                    f"Not computed: {err}, so areas cannot be paired "
+                                    "between scenarios.", ""])
     if found is None:
         return None
     finals, conditions, areas = found
     areas = with_places(areas)
     outcomes = [c for c in MAIN_OUTCOMES if c in finals]
     effects = effect_table(finals, refs, areas, outcomes)
-    reference = next(iter(refs.values()))
-    cond = area_conditions(conditions, areas, reference)
-    context = context_table(effects, cond)
-    effects = effects.join(cond, on="area")
+    # each compared scenario meets the conditions of its own reference's runs
+    cond_of = {ref: area_conditions(conditions, areas, ref) for ref in set(refs.values())}
+    parts = [(effects[effects["scenario"] == name], cond_of[ref])
+             for name, ref in refs.items()]
+    context = pd.concat([context_table(rows, cond) for rows, cond in parts],
+                        ignore_index=True)
+    effects = pd.concat([rows.join(cond, on="area") for rows, cond in parts],
+                        ignore_index=True)
     out = Path(out_dir)
-    effects.to_csv(out / "by_area_effects.csv", index=False)
-    context.to_csv(out / "by_area_context.csv", index=False)
+    # names from a user's provider file could read as formulas in a spreadsheet
+    spreadsheet_safe(effects).to_csv(out / "by_area_effects.csv", index=False)
+    spreadsheet_safe(context).to_csv(out / "by_area_context.csv", index=False)
     result = AreaEffects(effects, context, areas)
     if figures:
         result.figures = _figures(effects, areas, refs, national, out, title)

@@ -419,8 +419,6 @@ def markdown(f: ReportFacts) -> str:
               "- `differences.csv`: paired differences with the reference, every outcome, "
               "with the judgement",
               "- `weekly_means.csv`: the figures' data",
-              *(["- `by_area_effects.csv`, `by_area_context.csv`: effects by area and "
-                 "their correlations with the areas' conditions"] if f.area_section else []),
               "- each run: `<job>/run/` (weekly.parquet, by_kind.parquet, by_area.parquet, "
               "areas.csv, summary.json, config.yaml, provenance.json)", ""]
     return "\n".join(lines)

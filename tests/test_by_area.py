@@ -322,3 +322,22 @@ def test_areas_that_are_not_icbs_get_tables_and_forest_plots_but_no_map(tmp_path
     assert (out / "figures" / "areas_forest_0.png").is_file()
     assert not (out / "figures" / "areas_map_0.png").exists()
     assert "No map: the areas are not England's ICBs" in "\n".join(areas.section)
+
+
+def test_runs_with_different_areas_are_not_compared_area_by_area(tmp_path) -> None:
+    """A sweep whose runs have different areas (it swept the system) gets a section that
+    says why there is no per-area comparison, and no per-area table."""
+    short = {"time": {"burn_in_weeks": 2, "policy_weeks": 2}}
+    dirs, rows = {}, []
+    for job, system in (("a", "england"), ("b", "england_synthetic")):
+        result = sim.run(from_dict({**short, "system": {"name": system, "scale": 0.02}}))
+        dirs[job] = write_run(tmp_path / job, result)
+        rows.append({"job": job, "scenario": system, "seed": 0, "replicate": 0,
+                     "status": "complete"})
+    out = tmp_path / "report"
+    (out / "figures").mkdir(parents=True)
+    areas = build_area_effects(pd.DataFrame(rows), dirs, {"england_synthetic": "england"},
+                               pd.DataFrame(), out)
+    assert areas is not None and areas.effects.empty
+    assert "Not computed: runs a and b have different areas" in "\n".join(areas.section)
+    assert not (out / "by_area_effects.csv").exists()
