@@ -132,25 +132,31 @@ class SweepCallback(hydra_glue.Callback):
     (the default, ``refuse``, stops and says how many and why: :func:`sim.sweep.start_sweep`);
     ``decomposition: true`` (a two-level factorial) also writes each factor's main effect
     and the important interactions (:mod:`sim.decomposition`) into ``decomposition/``.
+    ``design`` makes the sweep a design sweep (:mod:`sim.design`: its points are sampled
+    from the uncertainties' plausible ranges, crossed with the sweeper's jobs); at its
+    end the analysis it names runs (:mod:`sim.analyses`: sensitivity or discovery).
     """
 
     def __init__(self, reference: Any = None, question: str | None = None,
                  report: bool = True, figures: bool = True,
-                 decomposition: bool = False, stale: str = "refuse") -> None:
+                 decomposition: bool = False, stale: str = "refuse",
+                 design: Any = None) -> None:
         self.stale = stale
         self.reference = hydra_glue.plain(reference) or {}
         self.question = question
         self.report = report
         self.figures = figures
         self.decomposition = decomposition
+        self.design = hydra_glue.plain(design)
 
     def on_multirun_start(self, config: Any, **kwargs: Any) -> None:
         from sim.progress import Progress
         from sim.report import ReportError, check_reference
         from sim.sweep import start_sweep
+        from sim.sweep import workers as sweep_workers
 
         try:
-            if self.report:  # a reference that names no scenario: say so before any run
+            if self.report and not self.design:  # a reference that names no scenario
                 check_reference(hydra_glue.expand_sweep(config), self.reference)
             plan = start_sweep(config, self.reference, self.question, self.stale)
         except ConfigError as err:
@@ -170,6 +176,9 @@ class SweepCallback(hydra_glue.Callback):
         if not plan.to_launch:  # every run is reusable: report without starting a launcher
             print(f"{PROG}: all {len(plan.jobs)} runs in {display_path(plan.sweep_dir)} are "
                   "complete; nothing to run", file=sys.stderr, flush=True)
+            if self.design:
+                self.on_multirun_end(config)
+                raise SystemExit(0)
             if self.report and report_is_current(plan.sweep_dir, self.reference, self.figures):
                 print(f"{PROG}: report (up to date): "
                       f"{display_path(plan.sweep_dir / 'report' / 'report.md')}", file=sys.stderr)
@@ -177,18 +186,21 @@ class SweepCallback(hydra_glue.Callback):
             self.on_multirun_end(config)
             raise SystemExit(0)
         launcher = hydra_glue.select(config, "hydra.runtime.choices.hydra/launcher")
-        progress = Progress(plan.job_dirs, workers=_workers(config))
+        progress = Progress(plan.job_dirs, workers=sweep_workers(config))
         print(f"{PROG}: sweep of {len(plan.jobs)} runs into {display_path(plan.sweep_dir)} "
               f"(launcher {launcher}); {progress.already} already complete",
               file=sys.stderr, flush=True)
         progress.start()
-        _PROGRESS[str(plan.sweep_dir)] = progress
+        _PROGRESS[str(Path(str(config.hydra.sweep.dir)))] = progress  # a design's stage is below
 
     def on_multirun_end(self, config: Any, **kwargs: Any) -> None:
         sweep_dir = Path(str(config.hydra.sweep.dir))
         progress = _PROGRESS.pop(str(sweep_dir), None)
         if progress is not None:
             progress.stop()
+        if self.design:
+            _end_design_stage(config, sweep_dir)
+            return
         if not self.report:
             return
         report = write_report(sweep_dir, figures=self.figures)
@@ -206,12 +218,58 @@ class SweepCallback(hydra_glue.Callback):
             raise SystemExit(3)
 
 
-def _workers(config: Any) -> int | None:
-    """Runs the launcher runs at once, when its config says (joblib's ``n_jobs``)."""
-    n = hydra_glue.select(config, "hydra.launcher.n_jobs")
-    if not isinstance(n, int):
-        return None
-    return n if n > 0 else max((os.cpu_count() or 1) + 1 + n, 1)  # joblib: -1 = all cores
+def _end_design_stage(config: Any, sweep_dir: Path) -> None:
+    """After a design sweep's stage: tidy, then analyse, or run the next stage first.
+
+    Sensitivity runs in two stages, each a sweep of its own in the experiment's folder:
+    screening (Morris) decides which parameters go on, and the Sobol' stage is then
+    launched as the same command with ``design.stage=sobol`` and those parameters (a
+    process of its own, with the same launcher; it resumes like any sweep). The
+    analysis of the whole experiment is written by the first stage's process.
+    """
+    from sim import analyses
+    from sim.sweep import design_of
+
+    spec = design_of(config)
+    stage_dir = sweep_dir / spec.stage
+    for chunk in sorted(stage_dir.glob("chunk-*")):  # Hydra's record of each launched chunk
+        hydra_glue.remove_job_files(chunk, default_name=PROG)
+    failed = analyses.failed_runs(stage_dir)
+    if failed:
+        print(f"{PROG}: error: {failed} runs of {display_path(stage_dir)} failed (see "
+              "FAILED.json in their folders); run the same command again to retry them; "
+              "no analysis was written", file=sys.stderr, flush=True)
+        raise SystemExit(3)
+    try:
+        if spec.analysis == "sensitivity" and spec.stage == "screening":
+            kept = analyses.screen_folder(stage_dir, spec)
+            print(f"{PROG}: screening keeps {len(kept)} of {len(spec.keys)} parameters for "
+                  f"Sobol' indices: {', '.join(kept)}", file=sys.stderr, flush=True)
+            _run_stage(sweep_dir, "sobol", {"parameters": "[" + ",".join(kept) + "]"})
+        if spec.stage != "sobol":  # the sobol stage's own process leaves the analysis
+            folder = analyses.analyse(sweep_dir)
+            print(f"{PROG}: analysis: {display_path(folder)}/{spec.analysis}.md", flush=True)
+    except analyses.AnalysisError as err:
+        fail(err, 1)
+    except SystemExit:
+        raise
+    except Exception as err:  # Hydra would turn an exception in a callback into a warning
+        fail(f"the analysis could not be written ({type(err).__name__}: {err}); the runs "
+             f"are kept; rebuild it with `python -m sim.analyses {display_path(sweep_dir)}`", 1)
+
+
+def _run_stage(sweep_dir: Path, stage: str, settings: dict[str, str]) -> None:
+    """Run the next stage of a design experiment: this command again, with the stage set."""
+    import subprocess
+
+    key = "hydra.callbacks.sweep.design"
+    argv = [a for a in sys.argv[1:] if not a.startswith(("hydra.sweep.dir=", f"{key}.stage=",
+                                                         f"{key}.parameters="))]
+    argv += [f"hydra.sweep.dir='{sweep_dir}'", f"{key}.stage={stage}"]
+    argv += [f"{key}.{k}={v}" for k, v in settings.items()]
+    status = subprocess.call([sys.executable, "-m", "sim.cli", *argv])
+    if status:
+        raise SystemExit(status)
 
 
 # --------------------------------------------------------------------------- one job
@@ -223,9 +281,10 @@ def _task(cfg: Any) -> Any:
     """
     output_dir = hydra_glue.output_dir()
     if hydra_glue.in_sweep():
-        from sim.sweep import execute
+        from sim.sweep import execute_job
 
-        return execute(cfg, output_dir, hydra_glue.task_overrides(), hydra_glue.job_facts())
+        return execute_job(cfg, output_dir, hydra_glue.task_overrides(),
+                           hydra_glue.job_facts())
     try:
         config = hydra_glue.scenario_from(cfg)
         result = run_scenario(config, output_dir, hydra_glue.job_facts(),

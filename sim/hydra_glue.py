@@ -31,7 +31,7 @@ except ImportError:  # pragma: no cover - hydra-core is a dependency
 
 __all__ = ["Callback", "command_line_overrides", "compose_job", "default_run_dir",
            "expand_sweep", "hydra_errors", "in_sweep", "job_config", "job_facts",
-           "launch_only", "output_dir", "parse_overrides", "plain", "remove_job_files",
+           "launch_as", "launch_only", "output_dir", "parse_overrides", "plain", "remove_job_files",
            "run_mode_is_single", "scenario_from", "select", "set_run_dir", "sweep_values",
            "task_overrides"]
 
@@ -142,7 +142,7 @@ def sweep_values(config: Any) -> list[tuple[str, int]]:
     return out
 
 
-_LAUNCH: dict[str, dict[tuple[str, ...], list[str]]] = {}
+_LAUNCH: dict[str, dict[tuple[str, ...], list[str]] | list[list[str]]] = {}
 
 
 def launch_only(sweep_dir: str | Path, subdirs: Mapping[tuple[str, ...], str]) -> None:
@@ -155,10 +155,32 @@ def launch_only(sweep_dir: str | Path, subdirs: Mapping[tuple[str, ...], str]) -
     wrapping ``BasicSweeper.get_job_batch`` (once per process); sweeps not registered
     here are launched unchanged.
     """
-    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
-
     _LAUNCH[str(Path(sweep_dir))] = {
         tuple(job): [f"hydra.sweep.subdir='{name}'"] for job, name in subdirs.items()}
+    _wrap_basic_sweeper()
+
+
+def launch_as(sweep_dir: str | Path, jobs: Sequence[tuple[Sequence[str], str]]) -> None:
+    """Make Hydra's basic sweeper launch exactly these jobs for this sweep, and no other.
+
+    ``jobs`` lists (overrides, folder name): a job of the sweeper may be launched more
+    than once, each time into another folder (a design sweep's chunks: the same
+    replicate, different points). All are launched as the sweeper's first batch.
+    """
+    _LAUNCH[str(Path(sweep_dir))] = [[*job, f"hydra.sweep.subdir='{name}'"]
+                                     for job, name in jobs]
+    _wrap_basic_sweeper()
+
+
+def _wrap_basic_sweeper() -> None:
+    """Filter or replace the basic sweeper's batches as :data:`_LAUNCH` says (once per process).
+
+    The sweeper is created after the sweep callback's ``on_multirun_start``, so its
+    batches are changed by wrapping ``BasicSweeper.get_job_batch``; sweeps not
+    registered are launched unchanged.
+    """
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+
     if getattr(BasicSweeper.get_job_batch, "_collabsim", False):
         return
     original = BasicSweeper.get_job_batch
@@ -168,6 +190,9 @@ def launch_only(sweep_dir: str | Path, subdirs: Mapping[tuple[str, ...], str]) -
         wanted = _LAUNCH.get(str(Path(str(self.config.hydra.sweep.dir))))
         if wanted is None:
             return batch
+        if isinstance(wanted, list):  # launch_as: the whole list, once
+            self.overrides = []  # no further batches
+            return wanted
         return [[*job, *wanted[tuple(job)]] for job in batch if tuple(job) in wanted]
 
     get_job_batch._collabsim = True  # type: ignore[attr-defined]

@@ -36,6 +36,8 @@ has no use outside the tests.
 from __future__ import annotations
 
 import contextlib
+import copy
+import math
 import os
 import sys
 from collections import Counter
@@ -46,7 +48,16 @@ from pathlib import Path
 from typing import Any
 
 from sim import hydra_glue
-from sim.config import ConfigError, SimConfig, from_dict
+from sim.config import ConfigError, SimConfig, from_dict, set_dotted
+from sim.design import (
+    DESIGN_KEY,
+    DesignSpec,
+    design_spec,
+    point_overrides,
+    point_values,
+    sample,
+    write_design,
+)
 from sim.identity import fingerprint
 from sim.results import run_folder, run_status
 from sim.runs import check_inputs, run_scenario
@@ -145,6 +156,12 @@ class Plan:
     weeks: list[int] = field(default_factory=list)
     status: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
+    #: a design sweep's (spec, SALib problem, points matrix, seed); None for other sweeps
+    design: tuple | None = None
+    #: a design sweep: each job's point values (``{dotted key: value}``)
+    values: list[dict] = field(default_factory=list)
+    #: a design sweep: the sweeper's own jobs, which every point is crossed with
+    basic: list[list[str]] = field(default_factory=list)
 
     @property
     def job_dirs(self) -> list[Path]:
@@ -183,6 +200,7 @@ def plan_sweep(config: Any) -> Plan:
     check_number_text([*given, *(f"{k}={v}" for k, v in params.items())])
     _check_workers(config)
     jobs = plan_jobs(config)
+    spec = design_of(config)
     if not jobs:
         empty = [text for text, n in hydra_glue.sweep_values(config) if n == 0]
         raise ConfigError(f"the sweep has no jobs: {' '.join(empty) or 'a swept value list'} "
@@ -194,6 +212,8 @@ def plan_sweep(config: Any) -> Plan:
         raise ConfigError(f"the sweep lists the job {' '.join(twice[0])} {seen[twice[0]]} "
                           "times: a swept value repeats (as in replicate=0,0); list each value "
                           "once")
+    if spec is not None:
+        return _plan_design(config, spec, jobs)
     configs = validate_jobs(config, jobs)
     subdirs = job_names(jobs)
     if len(set(subdirs)) < len(subdirs):  # a digest collision: never in practice
@@ -201,6 +221,53 @@ def plan_sweep(config: Any) -> Plan:
     return Plan(Path(str(config.hydra.sweep.dir)), jobs, subdirs,
                 fingerprints=[fingerprint(c) for c in configs],
                 weeks=[c.time.burn_in_weeks + c.time.policy_weeks for c in configs])
+
+
+def design_of(config: Any) -> DesignSpec | None:
+    """The design a multirun config sets (``hydra.callbacks.sweep.design``), validated."""
+    return design_spec(hydra_glue.plain(hydra_glue.select(config, f"{DESIGN_KEY}")))
+
+
+def _plan_design(config: Any, spec: DesignSpec, basic: list[list[str]]) -> Plan:
+    """A design sweep's plan: every design point crossed with every job of the sweeper.
+
+    Job ``point=0017,replicate=2`` is the sweeper's job ``replicate=2`` with point 17's
+    values added as overrides (its run is exactly that command's run). The points come
+    from :func:`sim.design.sample`, seeded by the scenario's root ``seed``.
+    """
+    clash = sorted({o.split("=", 1)[0].lstrip("+~") for job in basic for o in job}
+                   & set(spec.keys))
+    if clash:
+        raise ConfigError(f"{clash[0]} is both set by the sweep and sampled by its design "
+                          f"({DESIGN_KEY}.parameters); remove one of the two")
+    if spec.analysis == "discovery":
+        swept = {o.split("=", 1)[1] for job in basic for o in job if o.startswith("regime=")}
+        for role in ("treatment", "reference"):
+            if getattr(spec, role) not in swept:
+                runs = ", ".join(sorted(swept)) or "none"
+                raise ConfigError(f"{DESIGN_KEY}.{role}={getattr(spec, role)!r} is not among "
+                                  f"the regimes the sweep runs ({runs}); sweep it, e.g. "
+                                  f"regime={spec.reference},{spec.treatment}")
+    seed = int(hydra_glue.select(config, "seed", 0) or 0)
+    prob, x = sample(spec, seed)
+    overrides = point_overrides(prob, x)
+    values = point_values(prob, x)
+    basic_names = job_names(basic) if len(basic) > 1 else [""]
+    jobs, subdirs, plan_values = [], [], []
+    for i, (point, vals) in enumerate(zip(overrides, values, strict=True)):
+        for job, name in zip(basic, basic_names, strict=True):
+            jobs.append([*point, *job])
+            subdirs.append(f"point={i:04d}" + (f",{name}" if name else ""))
+            plan_values.append(vals)
+    configs = validate_jobs(config, basic, values)
+    # each stage is a sweep of its own inside the experiment's folder (screening/, sobol/)
+    plan = Plan(Path(str(config.hydra.sweep.dir)) / spec.stage, jobs, subdirs,
+                fingerprints=[fingerprint(c) for c in configs],
+                weeks=[c.time.burn_in_weeks + c.time.policy_weeks for c in configs])
+    plan.design = (spec, prob, x, seed)
+    plan.values = plan_values
+    plan.basic = basic
+    return plan
 
 
 def _check_workers(config: Any) -> None:
@@ -258,16 +325,62 @@ def start_sweep(config: Any, reference: Mapping | None, question: str | None,
     for i, job_dir in enumerate(plan.job_dirs):  # temporary names, and runs to be replaced
         tidy_job_dir(job_dir, remove_run=i in launch and plan.status[i] != "missing")
     choices = hydra_glue.select(config, "hydra.runtime.choices") or {}
+    chunks = _chunks(plan, _chunk_size(plan, config)) if plan.design else None
+    if plan.design:
+        write_design(plan.sweep_dir, *plan.design)
     write_manifest(plan.sweep_dir, plan.jobs, plan.subdirs,
                    experiment=choices.get("experiment") if choices else None,
                    question=question, reference=dict(reference or {}),
                    command=" ".join(sys.argv),
                    launcher=choices.get("hydra/launcher") if choices else None,
-                   fingerprints=plan.fingerprints, weeks=plan.weeks)
-    hydra_glue.launch_only(plan.sweep_dir, {tuple(plan.jobs[i]): plan.subdirs[i]
-                                            for i in plan.to_launch})
+                   fingerprints=plan.fingerprints, weeks=plan.weeks,
+                   values=plan.values or None, chunks=chunks)
+    if chunks is None:
+        hydra_glue.launch_only(plan.sweep_dir, {tuple(plan.jobs[i]): plan.subdirs[i]
+                                                for i in plan.to_launch})
+    else:
+        stage = plan.design[0].stage  # Hydra's sweep folder holds the stage's folder
+        hydra_glue.launch_as(plan.sweep_dir.parent,
+                             [(plan.basic[members[0] % len(plan.basic)], f"{stage}/{name}")
+                              for name, members in chunks.items()])
     _say(plan)
     return plan
+
+
+#: Launched jobs of a design sweep are named ``chunk-0003``: each runs design points
+#: one after another (:func:`execute_chunk`), so that Hydra composes one config per
+#: chunk rather than one per point (a few tenths of a second each, in the launching
+#: process).
+CHUNK_PREFIX = "chunk-"
+
+
+def _chunk_size(plan: Plan, config: Any) -> int:
+    """Points per launched job: the design's ``chunk``, or about four jobs per worker."""
+    spec = plan.design[0]
+    if spec.chunk:
+        return spec.chunk
+    return max(1, math.ceil(len(plan.to_launch) / (4 * (workers(config) or 2))))
+
+
+def workers(config: Any) -> int | None:
+    """Runs the launcher runs at once, when its config says (joblib's ``n_jobs``)."""
+    n = hydra_glue.select(config, "hydra.launcher.n_jobs")
+    if not isinstance(n, int) or isinstance(n, bool):
+        return None
+    return n if n > 0 else max((os.cpu_count() or 1) + 1 + n, 1)  # joblib: -1 = all cores
+
+
+def _chunks(plan: Plan, size: int) -> dict[str, list[int]]:
+    """The design jobs to launch, grouped: each chunk shares one sweeper job (its
+    replicate, regime, ...), so one composed config serves every point in it."""
+    by_basic: dict[int, list[int]] = {}
+    for i in plan.to_launch:
+        by_basic.setdefault(i % len(plan.basic), []).append(i)
+    chunks: dict[str, list[int]] = {}
+    for members in by_basic.values():
+        for start in range(0, len(members), size):
+            chunks[f"{CHUNK_PREFIX}{len(chunks):04d}"] = members[start:start + size]
+    return chunks
 
 
 #: Sweep folder -> the lock this process holds on it (see :func:`release`).
@@ -323,21 +436,24 @@ def _say(plan: Plan) -> None:
                   file=sys.stderr, flush=True)
 
 
-def validate_jobs(config: Any, jobs: Sequence[Sequence[str]]) -> list[SimConfig]:
+def validate_jobs(config: Any, jobs: Sequence[Sequence[str]],
+                  points: Sequence[Mapping[str, Any]] = ({},)) -> list[SimConfig]:
     """Compose and validate every job's scenario before any is launched.
 
     Jobs that differ only in seed or replicate share one composition; their seed and
-    replicate values are then checked against the schema one by one.
+    replicate values are then checked against the schema one by one. A design sweep
+    passes its points (``{dotted key: value}`` each): every job is then run at every
+    point (point-major order), the point's values set on the job's composed scenario.
 
     Returns:
-        Each job's scenario, in order.
+        Each job's scenario (at each point), in order.
 
     Raises:
         ConfigError: naming the job, the key, the value and what is allowed.
         Hydra's own exceptions for unknown keys or options (as Hydra reports them).
     """
     composed: dict[tuple, dict] = {}
-    out = []
+    bases = []
     for num, job in enumerate(jobs):
         parsed = hydra_glue.parse_overrides(job)
         group = tuple(str(o.input_line) for o in parsed
@@ -350,13 +466,74 @@ def validate_jobs(config: Any, jobs: Sequence[Sequence[str]]) -> list[SimConfig]
                 composed[group] = hydra_glue.job_config(cfg)
             data = dict(composed[group])
             data.update(replicate_of(job))
-            out.append(from_dict(data))
+            bases.append(data)
         except ConfigError as err:
             raise ConfigError(f"{err}{where}") from None
+    out = []
+    for i, values in enumerate(points):
+        for num, (job, base) in enumerate(zip(jobs, bases, strict=True)):
+            try:
+                out.append(from_dict(with_values(base, values)))
+            except ConfigError as err:
+                where = f"design point {i}, " if values else ""
+                raise ConfigError(f"{err} ({where}sweep job #{num}: {' '.join(job)})") from None
+    return out
+
+
+def with_values(data: Mapping[str, Any], values: Mapping[str, Any]) -> dict:
+    """A copy of a scenario's nested dict with dotted keys set (``{"trust.gain": 0.05}``)."""
+    if not values:
+        return dict(data)
+    out = copy.deepcopy(dict(data))
+    for key, value in values.items():
+        set_dotted(out, key, value)
     return out
 
 
 # --------------------------------------------------------------------------- jobs
+def execute_job(cfg: Any, output_dir: str | os.PathLike, overrides: Sequence[str] = (),
+                facts: Mapping[str, Any] | None = None) -> dict | list[dict]:
+    """Run what a launched job of a sweep stands for: one run, or a design sweep's chunk."""
+    if Path(output_dir).name.startswith(CHUNK_PREFIX):
+        return execute_chunk(cfg, output_dir, facts)
+    return execute(cfg, output_dir, overrides, facts)
+
+
+def execute_chunk(cfg: Any, chunk_dir: str | os.PathLike,
+                  facts: Mapping[str, Any] | None = None) -> list[dict]:
+    """Run a design sweep's chunk: each of its points, one after another, into its folder.
+
+    The chunk's jobs and their point values are read from the sweep's plan
+    (``sweep.json``, written before launch); each point's scenario is the chunk's
+    composed scenario with the point's values set, validated again by the schema, so
+    its run is the run its recorded overrides name. Each point goes through :func:`execute` on
+    its own: a failing point records ``FAILED.json`` and the others go on.
+    """
+    from sim.sweep_store import read_manifest
+
+    chunk_dir = Path(chunk_dir)
+    manifest = read_manifest(chunk_dir.parent) or {}
+    members = (manifest.get("chunks") or {}).get(chunk_dir.name)
+    if members is None:
+        raise RuntimeError(f"{chunk_dir.name} is not a chunk of the plan in "
+                           f"{chunk_dir.parent}; run the sweep's command again")
+    base = hydra_glue.job_config(cfg) if not isinstance(cfg, SimConfig) else None
+    out = []
+    for i in members:
+        job = manifest["jobs"][i]
+        job_dir = chunk_dir.parent / job["dir"]
+        try:
+            scenario = from_dict(with_values(base, job.get("values") or {}))
+        except ConfigError as err:
+            write_failure(job_dir, err, job["overrides"], datetime.now(UTC))
+            out.append({"status": "failed", "dir": str(job_dir), "error": str(err)})
+            continue
+        job_facts = {**(facts or {}), "overrides": job["overrides"],
+                     "output_dir": str(job_dir), "chunk": chunk_dir.name}
+        out.append(execute(scenario, job_dir, job["overrides"], job_facts))
+    return out
+
+
 def execute(cfg: Any, output_dir: str | os.PathLike, overrides: Sequence[str] = (),
             facts: Mapping[str, Any] | None = None) -> dict:
     """Run one job of a sweep into ``output_dir``: skip it if reusable, record a failure.

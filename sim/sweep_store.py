@@ -36,7 +36,7 @@ import re
 import shutil
 import socket
 import traceback
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -201,12 +201,16 @@ def write_manifest(sweep_dir: Path, jobs: Sequence[Sequence[str]], subdirs: Sequ
                    experiment: str | None, question: str | None, reference: dict,
                    command: str, launcher: str | None,
                    fingerprints: Sequence[dict] | None = None,
-                   weeks: Sequence[int] | None = None) -> Path:
+                   weeks: Sequence[int] | None = None,
+                   values: Sequence[dict] | None = None,
+                   chunks: Mapping[str, Sequence[int]] | None = None) -> Path:
     """Record the sweep's plan (``sweep.json``) for progress and the report.
 
     Each job records its overrides, its folder and, when given, the fingerprint its run
     must have (:func:`sim.identity.fingerprint`) and the weeks its weekly table holds,
-    so that the report counts only runs made for this plan.
+    so that the report counts only runs made for this plan. A design sweep's jobs also
+    record their point's values (``{dotted key: value}``), and the plan records which
+    jobs each launched chunk runs (``chunks``: name -> job numbers).
     """
     n = len(jobs)
     prints = list(fingerprints) if fingerprints is not None else [None] * n
@@ -224,6 +228,11 @@ def write_manifest(sweep_dir: Path, jobs: Sequence[Sequence[str]], subdirs: Sequ
                  for i, (job, sub, fp, w) in enumerate(zip(jobs, subdirs, prints, counts,
                                                             strict=True))],
     }
+    if values is not None:
+        for entry, vals in zip(data["jobs"], values, strict=True):
+            entry["values"] = dict(vals)
+    if chunks is not None:
+        data["chunks"] = {name: list(members) for name, members in chunks.items()}
     return write_json_atomic(Path(sweep_dir) / MANIFEST, data)
 
 

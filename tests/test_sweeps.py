@@ -128,9 +128,13 @@ def composed(name: str):
         GlobalHydra.instance().clear()
 
 
-SWEEPS = [n for n in EXPERIMENTS
-          if OmegaConf.select(OmegaConf.load(ROOT / "configs" / "experiment" / f"{n}.yaml"),
-                              "hydra.sweeper.params")]
+def _experiment(name: str, key: str):
+    return OmegaConf.select(OmegaConf.load(ROOT / "configs" / "experiment" / f"{name}.yaml"), key)
+
+
+#: Scenario sweeps (design sweeps, whose points are not scenarios: tests/test_design.py).
+SWEEPS = [n for n in EXPERIMENTS if _experiment(n, "hydra.sweeper.params")
+          and not _experiment(n, "hydra.callbacks.sweep.design")]
 
 
 def test_the_issue_experiments_are_sweeps():
