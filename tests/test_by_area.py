@@ -283,6 +283,25 @@ def test_an_areas_effect_is_the_mean_of_its_paired_differences_by_hand(england_r
             assert bool(row["clear"]) == (row["ci_low"] > 0 or row["ci_high"] < 0)
 
 
+def test_conditions_are_correlated_with_the_effects_as_stated(england_report) -> None:
+    """by_area_context.csv holds Spearman's rho over areas of the effect with each
+    condition, as the table of effects (which carries the conditions) gives it."""
+    from scipy import stats
+
+    folder, _ = england_report
+    effects = pd.read_csv(folder / "report" / "by_area_effects.csv")
+    context = pd.read_csv(folder / "report" / "by_area_context.csv")
+    assert not context.empty
+    for r in context.head(12).itertuples(index=False):
+        rows = effects[effects["outcome"] == r.outcome][["effect", r.condition]].dropna()
+        rho, p = stats.spearmanr(rows["effect"], rows[r.condition])
+        assert r.rho == pytest.approx(rho, abs=1e-12) and r.p_value == pytest.approx(p)
+        assert r.n_areas == len(rows)
+    # the population is ONS's, from the ICB file
+    first = effects.drop_duplicates("area").set_index("area_code")
+    assert first.loc["E54000008", "population"] == 2550846
+
+
 def test_the_report_counts_the_areas_that_move_clearly(england_report) -> None:
     folder, _ = england_report
     effects = pd.read_csv(folder / "report" / "by_area_effects.csv")
