@@ -136,26 +136,32 @@ def read_areas(runs: pd.DataFrame, run_dirs: dict[str, Path]
         MixedAreas: two runs have different areas (index, code or name); the message
             names the two jobs.
     """
-    finals, conditions, areas, first = [], [], None, None
     done = runs[runs["status"] == "complete"]
-    for row in done.itertuples(index=False):
-        folder = run_dirs[row.job]
-        table = read_by_area(folder)
-        if table is None:
+    areas, first = None, None
+    for row in done.itertuples(index=False):  # first the areas: small files
+        path = run_dirs[row.job] / AREAS
+        if not path.is_file():  # written before areas were recorded
             continue
-        mine = pd.read_csv(folder / AREAS, keep_default_na=False,
+        mine = pd.read_csv(path, keep_default_na=False,
                            dtype={"area_code": str, "area_name": str})
         if areas is None:
             areas, first = mine, row.job
         elif not mine[["area", "area_code", "area_name"]].equals(
                 areas[["area", "area_code", "area_name"]]):
             raise MixedAreas(f"runs {first} and {row.job} have different areas")
+    if areas is None or len(areas) < 2:  # one area: the nation is the area
+        return None
+    finals, conditions = [], []
+    for row in done.itertuples(index=False):
+        table = read_by_area(run_dirs[row.job])
+        if table is None:
+            continue
         keys = {"scenario": row.scenario, "seed": row.seed, "replicate": row.replicate}
         finals.append(final_year(table).reset_index().assign(**keys))
         switch = at_switch(table)
         if switch is not None:
             conditions.append(switch.reset_index().assign(**keys))
-    if areas is None or len(areas) < 2:
+    if not finals:
         return None
     cond = pd.concat(conditions, ignore_index=True) if conditions else pd.DataFrame()
     return pd.concat(finals, ignore_index=True), cond, areas
