@@ -136,6 +136,11 @@ class CollaborationModel(mesa.Model):
         #: The by-kind outcomes of every week measured, one (kinds, BY_KIND) array each
         #: (see :meth:`by_kind_frame`).
         self.kind_values: list[np.ndarray] = []
+        #: The by-area outcomes and weights of every week measured, one (areas, columns)
+        #: array each (see :meth:`by_area_frame`).
+        self.area_values: list[np.ndarray] = []
+        #: Partnerships per area just before the switch (half in each provider's area).
+        self.area_partnerships_at_switch = np.zeros(self.table.n_areas)
         self.datacollector = mesa.DataCollector(model_reporters=outcomes.reporters())
 
     # ------------------------------------------------------------------ set-up
@@ -265,6 +270,8 @@ class CollaborationModel(mesa.Model):
         self.partnerships_at_week_start = len(self.partnerships)
         if self.week >= 0 and not self.switched:
             self.regime = self.config.regime
+            self.area_partnerships_at_switch = outcomes.partnerships_by_area(
+                self.state.area, self.partnerships.a, self.partnerships.b, self.table.n_areas)
             switch_regime(self, self.regime)
             self.switched = True
         st, ps, cfg, rng, regime = self.state, self.partnerships, self.config, self.rng, \
@@ -341,7 +348,8 @@ class CollaborationModel(mesa.Model):
                                               workforce.by_sector(st.staff, social))
 
         # 5-7, 9. Improvement, trust and confidence, culture: on partnerships.
-        interactions = self._partnership_week(res, lent) if len(ps) else 0.0
+        interactions, held = (self._partnership_week(res, lent) if len(ps)
+                              else (0.0, np.zeros(self.n_providers)))
 
         # 6. Paperwork (sets next week's admin share).
         building = cfg.monitoring.build_cost * np.maximum(self._maturity_target() - st.maturity,
@@ -372,9 +380,10 @@ class CollaborationModel(mesa.Model):
 
         measured = outcomes.measure(
             self, outcomes.WeekFlows(new, success_group, reneged, workload, interactions,
-                                     served))
+                                     served, held))
         self.outcome_values = measured.values
         self.kind_values.append(measured.by_kind)
+        self.area_values.append(measured.by_area)
         self.datacollector.collect(self)
         self.week += 1
 
@@ -409,8 +418,10 @@ class CollaborationModel(mesa.Model):
             np.tile(self.edge_distance, 2), st.faith, st.quality, st.maturity,
             relations.INITIAL_QUALITY_MEAN, mon.initial_maturity, self.config.handoffs)
 
-    def _partnership_week(self, res: handoffs.HandoffResult, lent: np.ndarray) -> float:
-        """Improvement, trust, confidence and culture on every partnership; returns interactions."""
+    def _partnership_week(self, res: handoffs.HandoffResult,
+                          lent: np.ndarray) -> tuple[float, np.ndarray]:
+        """Improvement, trust, confidence and culture on every partnership; returns the
+        interactions, in total and per provider (each partnership's half at each end)."""
         st, ps, cfg, rng = self.state, self.partnerships, self.config, self.rng
         e = len(ps)
         a, b = ps.a, ps.b
@@ -468,7 +479,10 @@ class CollaborationModel(mesa.Model):
         ps.flow[:], ps.on_time[:] = flow, success
         ps.period_flow[:] += handoffs.rowsum(flow)
         ps.period_on_time[:] += handoffs.rowsum(flow * success)
-        return float(has_flow.sum() + helped.sum() + (milestones > 0).sum())
+        per_edge = has_flow.sum(axis=1) + helped.sum(axis=1) + (milestones > 0)
+        held = 0.5 * (np.bincount(a, per_edge, minlength=n) + np.bincount(b, per_edge,
+                                                                          minlength=n))
+        return float(has_flow.sum() + helped.sum() + (milestones > 0).sum()), held
 
     # ------------------------------------------------------------------ views
     def run(self, weeks: int | None = None) -> None:
@@ -490,6 +504,13 @@ class CollaborationModel(mesa.Model):
         weeks = np.arange(first, first + len(self.kind_values))
         providers = np.bincount(self.state.kind, minlength=N_KINDS)
         return outcomes.by_kind_frame(weeks, self.kind_values, providers)
+
+    def by_area_frame(self):
+        """The by-area outcomes of every week so far: one row per week and area (columns
+        :data:`sim.outcomes.BY_AREA_COLUMNS`), as ``RunResult.by_area``."""
+        first = -self.config.time.burn_in_weeks
+        weeks = np.arange(first, first + len(self.area_values))
+        return outcomes.by_area_frame(weeks, self.area_values, self.table.area_frame())
 
     def partnership_frame(self):
         """The active partnerships as a DataFrame (for notebooks and analysis)."""

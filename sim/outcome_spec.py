@@ -24,6 +24,7 @@ TURNOVER_WINDOW_WEEKS = 52
 
 Kind_ = Literal["share", "count", "number"]
 Better = Literal["higher", "lower"] | None
+AreaRule = Literal["sum", "mean", "ratio", "pooled_sd", "within"]
 
 #: Utilisation above this counts as this in ``workload_gini`` (workload / capacity):
 #: a provider three times over capacity is already failing; beyond that the Gini would
@@ -33,6 +34,43 @@ GINI_PRESSURE_CAP = 3.0
 #: Weeks at the end of the policy period that a run's summary averages over (one year,
 #: so that winter and summer weigh alike).
 SUMMARY_WEEKS = 52
+
+
+@dataclass(frozen=True)
+class ByArea:
+    """How an outcome is reported per area, and how its national value combines the areas'.
+
+    An area's value is the same measure over the providers of that area only (for flows,
+    the handoffs they send; for partnerships, each partnership counts half in the area
+    of each of its two providers, so that a partnership within one area counts once
+    there and one across two areas counts half in each). An area's value is NaN where
+    the national one would be undefined for that area alone (e.g. no partnership in it).
+
+    Attributes:
+        rule: how the national value combines the areas' values (the identity
+            :func:`sim.outcomes.national_from_areas` computes and the tests check):
+            ``"sum"`` the sum over areas (counts); ``"mean"`` the mean of the areas'
+            values weighted by the by-area table's column ``weight`` (areas whose value
+            is undefined have weight 0); ``"ratio"`` the sum over areas of the by-area
+            table's column ``numerator`` over the sum of its column ``weight`` (for a
+            value whose numerator can be positive where its denominator is 0: an area's
+            interactions this week when all its partnerships ended during the week);
+            ``"pooled_sd"`` the pooled standard deviation:
+            the square root of the ``weight``-weighted mean of each area's variance plus
+            its squared deviation of the area's ``mean`` from the national mean;
+            ``"within"`` the area's own value only: the national value is not a
+            combination of the areas' (a Gini coefficient does not decompose into the
+            areas' Gini coefficients).
+        weight: for ``"mean"``, ``"ratio"`` and ``"pooled_sd"``, the column of the
+            by-area table (:data:`BY_AREA_COLUMNS`) that weights each area.
+        mean: for ``"pooled_sd"``, the outcome holding each area's mean.
+        numerator: for ``"ratio"``, the column of the by-area table summed over areas.
+    """
+
+    rule: AreaRule
+    weight: str | None = None
+    mean: str | None = None
+    numerator: str | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +97,9 @@ class Outcome:
             only (for flows, the handoffs those providers send). A kind's value is NaN
             where the system-wide one would be undefined for that kind alone (e.g. no
             provider of the kind, or no handoffs due from it).
+        by_area: also reported for each area (e.g. each ICB of ``system=england``), in
+            the by-area table (:data:`BY_AREA_COLUMNS`), and how the national value
+            combines the areas' (:class:`ByArea`); None if not reported per area.
     """
 
     name: str
@@ -73,6 +114,7 @@ class Outcome:
     evidence: str
     undefined: str | None = None
     by_kind: bool = False
+    by_area: ByArea | None = None
 
     @property
     def description(self) -> str:
@@ -101,42 +143,50 @@ OUTCOMES: tuple[Outcome, ...] = (
             "share 0-1", "share", "higher", 0.0, 1.0, True, 0.01,
             "one percentage point of handoffs on time (assumption)",
             undefined="no handoffs are due",
-            by_kind=True),
+            by_kind=True,
+            by_area=ByArea("mean", "handoffs_due")),
     Outcome("delayed_handoffs",
             "patients waiting for a handoff at the end of the week (delayed transfers of "
             "care)",
             "episodes", "count", "lower", 0.0, INF, True, 1.0,
             "one patient; the count grows with the system, so compare systems by "
             "delayed_discharge_share",
-            by_kind=True),
+            by_kind=True,
+            by_area=ByArea("sum")),
     Outcome("vacancy_rate", "1 - staff in post / funded posts, all providers",
             "share 0-1", "share", "lower", 0.0, 1.0, True, 0.005,
             "half a percentage point, about 7,000 of the NHS's ~1.5 million posts "
             "(133,000 vacancies, 1 in 11 [CAL]); published rates moved 1-2 points in six "
             "months in 2021-22 [CAL]",
-            by_kind=True),
+            by_kind=True,
+            by_area=ByArea("mean", "funded_fte")),
     Outcome("unmet_demand",
             "episodes that left a backlog unserved this week (reneged) / workload waiting "
             "for service that week (backlog plus new arrivals)",
             "share 0-1", "share", "lower", 0.0, 1.0, True, 0.01,
             "one percentage point of the week's workload (assumption)",
             undefined="no workload waits for service",
-            by_kind=True),
+            by_kind=True,
+            by_area=ByArea("mean", "workload")),
     Outcome("workload_gini",
             f"Gini coefficient of utilisation (workload / capacity, capped at "
             f"{GINI_PRESSURE_CAP:g}) across providers",
             "0-1", "number", "lower", 0.0, 1.0, True, 0.01,
             "one Gini point, the change usually called noticeable in inequality "
-            "statistics (assumption)"),
+            "statistics (assumption)",
+            by_area=ByArea("within")),
     Outcome("mean_trust", "mean trust over active partnerships, both directions",
             "0-1", "number", "higher", 0.0, 1.0, True, 0.05, _SCORE,
             undefined=_NO_PARTNERSHIPS,
-            by_kind=True),
+            by_kind=True,
+            by_area=ByArea("mean", "n_partnerships")),
     Outcome("mean_belief", "mean staff faith in collaboration over providers (unweighted)",
             "0-1", "number", "higher", 0.0, 1.0, True, 0.05, _SCORE,
-            by_kind=True),
+            by_kind=True,
+            by_area=ByArea("mean", "providers")),
     Outcome("n_partnerships", "active partnerships",
-            "partnerships", "count", None, 0.0, INF, True, 1.0, "one partnership"),
+            "partnerships", "count", None, 0.0, INF, True, 1.0, "one partnership",
+            by_area=ByArea("sum")),
     Outcome("partnership_survival",
             "share of the partnerships that existed just before the switch still active "
             "(links a mandate supersedes count as ended; partnerships formed or assigned at "
@@ -144,27 +194,32 @@ OUTCOMES: tuple[Outcome, ...] = (
             "share 0-1", "share", "higher", 0.0, 1.0, True, 0.05,
             "one partnership in twenty (assumption)",
             undefined="the regime has not yet started, or no partnership existed at the "
-                      "switch"),
+                      "switch",
+            by_area=ByArea("mean", "partnerships_at_switch")),
     Outcome("admin_burden",
             "share of staff time on collaboration paperwork and data building, weighted "
             "by staff in post",
             "share 0-1", "share", "lower", 0.0, 1.0, True, 0.01,
             "one percentage point of staff time, about 20 minutes per FTE per week "
             "(assumption)",
-            by_kind=True),
+            by_kind=True,
+            by_area=ByArea("mean", "staff_fte")),
     Outcome("quality_mean", "mean quality of practice over providers",
             "0-1", "number", "higher", 0.0, 1.0, True, 0.01,
-            "a hundredth of the 0-1 scale (assumption)"),
+            "a hundredth of the 0-1 scale (assumption)",
+            by_area=ByArea("mean", "providers")),
     Outcome("quality_spread", "standard deviation of quality of practice over providers",
             "0-1", "number", "lower", 0.0, 0.5, True, 0.01,
             "a hundredth of the 0-1 scale (assumption); at most 0.5, the sd of values in "
-            "[0, 1]"),
+            "[0, 1]",
+            by_area=ByArea("pooled_sd", "providers", mean="quality_mean")),
     Outcome("communication",
             "interactions per active partnership this week (directed handoff flows, "
             "directed aid, milestones)",
             "per partnership per week", "number", "higher", 0.0, INF, True, 0.1,
             "one more interaction every ten weeks (assumption)",
-            undefined=_NO_PARTNERSHIPS),
+            undefined=_NO_PARTNERSHIPS,
+            by_area=ByArea("ratio", "n_partnerships", numerator="interactions")),
     Outcome("nhs_vacancy_rate",
             "vacancy rate of NHS providers (acute, mental health, community, PCN)",
             "share 0-1", "share", "lower", 0.0, 1.0, False, 0.005,
@@ -273,6 +328,29 @@ BY_KIND: tuple[str, ...] = tuple(o.name for o in OUTCOMES if o.by_kind)
 BY_KIND_COLUMNS: tuple[str, ...] = ("week", "kind", "providers", *BY_KIND)
 #: The kind names in the order of the by-kind table's rows within a week.
 KINDS: tuple[str, ...] = KIND_NAMES
+#: The outcomes also reported per area, in column order.
+BY_AREA: tuple[str, ...] = tuple(o.name for o in OUTCOMES if o.by_area is not None)
+#: What weights an area's values in the national ones (:class:`ByArea`), with its unit:
+#: the by-area table's columns after the outcomes. Partnerships count half in the area
+#: of each of their providers, as in :class:`ByArea`.
+AREA_WEIGHTS: dict[str, str] = {
+    "providers": "providers in the area (count)",
+    "funded_fte": "funded posts of the area's providers (FTE)",
+    "staff_fte": "staff in post at the area's providers (FTE)",
+    "handoffs_due": "new handoffs due this week from the area's providers (episodes)",
+    "workload": "episodes waiting for service this week at the area's providers (backlog "
+                "plus new arrivals)",
+    "partnerships_at_switch": "partnerships that existed just before the regime switch "
+                              "(0 before it)",
+    "interactions": "interactions this week of the area's partnerships (directed handoff "
+                    "flows, directed aid, milestones; as communication counts them)",
+}
+#: The keys of the by-area table's rows: the week, then the area as in ``areas.csv``
+#: (``area`` index as in snapshots, ``area_code``, e.g. an ICB's ONS code, or "" if the
+#: system has none, ``area_name``).
+AREA_KEYS: tuple[str, ...] = ("week", "area", "area_code", "area_name")
+#: The columns of the by-area table: one row per week and area.
+BY_AREA_COLUMNS: tuple[str, ...] = (*AREA_KEYS, *BY_AREA, *AREA_WEIGHTS)
 
 
 class UnknownOutcome(KeyError):

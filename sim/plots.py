@@ -11,6 +11,7 @@ import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from sim.outcome_spec import COLUMNS, outcome
@@ -112,6 +113,118 @@ def grid_figure(weekly: pd.DataFrame, order: Sequence[str], columns: Sequence[st
     fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 4), fontsize=8,
                frameon=False)
     fig.suptitle(title, fontsize=11)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+# --------------------------------------------------------------------------- areas
+#: Colours of an area's effect in the forest plot: clearly better, clearly worse, clear
+#: where neither direction is better, unclear (interval includes 0).
+AREA_COLOURS = {"better": "#2166ac", "worse": "#b2182b", "clear": "0.15", "unclear": "0.6"}
+
+
+def _area_colour(column: str, effect: float, clear: bool) -> str:
+    if not clear:
+        return AREA_COLOURS["unclear"]
+    better = outcome(column).direction if column in COLUMNS else 0
+    if better == 0:
+        return AREA_COLOURS["clear"]
+    return AREA_COLOURS["better" if better * effect > 0 else "worse"]
+
+
+def area_forest_figure(panels: Sequence[tuple[str, pd.DataFrame, float | None]], path: Path,
+                       *, title: str) -> Path:
+    """Per-area effects as forest plots, one panel per outcome, areas sorted by effect.
+
+    Args:
+        panels: ``(outcome, rows, national)``: rows with ``area_name``, ``effect``,
+            ``ci_low``, ``ci_high`` and ``clear`` (one per area); ``national`` the
+            national effect drawn as a dashed line (None to leave it out).
+        path: the PNG to write.
+        title: the figure's title.
+    """
+    plt = pyplot()
+    n_areas = max((len(rows) for _, rows, _ in panels), default=1)
+    height = 0.16 * n_areas + 1.6
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), height),
+                             squeeze=False)
+    fig.subplots_adjust(left=0.1, right=0.99, top=1 - 0.75 / height, bottom=0.55 / height,
+                        wspace=0.95)
+    for ax, (column, rows, national) in zip(axes.flat, panels, strict=True):
+        rows = rows.sort_values("effect", na_position="first").reset_index(drop=True)
+        y = range(len(rows))
+        scale = 100.0 if column in COLUMNS and outcome(column).kind == "share" else 1.0
+        colours = [_area_colour(column, e, bool(c)) for e, c in zip(rows["effect"],
+                                                                      rows["clear"],
+                                                                      strict=True)]
+        ax.hlines(list(y), rows["ci_low"] * scale, rows["ci_high"] * scale, colors=colours,
+                  lw=1.2)
+        ax.scatter(rows["effect"] * scale, list(y), c=colours, s=12, zorder=3)
+        ax.axvline(0.0, color="0.2", lw=0.8)
+        if national is not None and np.isfinite(national):
+            ax.axvline(national * scale, color="0.4", lw=0.8, ls="--")
+        ax.set_yticks(list(y))
+        ax.set_yticklabels([textwrap.shorten(str(n), 32, placeholder="…")
+                            for n in rows["area_name"]], fontsize=6)
+        ax.set_ylim(-0.7, len(rows) - 0.3)
+        unit = " (pp)" if scale == 100.0 else ""
+        ax.set_xlabel(f"difference{unit}", fontsize=7)
+        ax.set_title(column, fontsize=9)
+        ax.tick_params(axis="x", labelsize=7)
+        ax.grid(axis="x", alpha=0.3)
+    fig.suptitle(title, fontsize=10)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def area_map_figure(panels: Sequence[tuple[str, pd.DataFrame]], path: Path, *,
+                    title: str) -> Path:
+    """Per-area effects on a map: each area's centre, sized by population and coloured
+    by its effect on a diverging scale centred on 0 (blue better, red worse).
+
+    Args:
+        panels: ``(outcome, rows)``: rows with ``x_km``, ``y_km`` (centre, km),
+            ``population``, ``effect`` and ``clear`` (one per area). Areas whose
+            interval includes 0 are drawn pale, without an outline.
+        path: the PNG to write.
+        title: the figure's title.
+    """
+    plt = pyplot()
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import TwoSlopeNorm
+
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 4.6), squeeze=False)
+    fig.subplots_adjust(left=0.02, right=0.98, top=0.86, bottom=0.04, wspace=0.1)
+    for ax, (column, rows) in zip(axes.flat, panels, strict=True):
+        better = outcome(column).direction if column in COLUMNS else 0
+        scale = 100.0 if column in COLUMNS and outcome(column).kind == "share" else 1.0
+        effect = rows["effect"].to_numpy(dtype=float) * scale
+        finite = np.isfinite(effect)
+        reach = float(np.nanmax(np.abs(effect))) if finite.any() else 0.0
+        reach = reach if reach > 0 else 1.0
+        # blue is better: the map reads the same whichever way the outcome points
+        cmap = "RdBu_r" if better < 0 else "RdBu"
+        size = 12.0 + 220.0 * rows["population"].to_numpy(dtype=float) / max(
+            float(rows["population"].max()), 1.0)
+        clear = rows["clear"].to_numpy(dtype=bool) & finite
+        norm = TwoSlopeNorm(vcenter=0.0, vmin=-reach, vmax=reach)
+        for mask, alpha, edge in ((~clear & finite, 0.45, "none"), (clear, 1.0, "0.1")):
+            ax.scatter(rows["x_km"][mask], rows["y_km"][mask], s=size[mask],
+                                c=effect[mask], cmap=cmap, norm=norm, alpha=alpha,
+                                edgecolors=edge, linewidths=0.6)
+        ax.scatter(rows["x_km"][~finite], rows["y_km"][~finite], s=size[~finite],
+                   facecolors="none", edgecolors="0.6", linewidths=0.6)
+        ax.set_aspect("equal")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(column, fontsize=9)
+        bar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax,
+                           orientation="horizontal", fraction=0.05, pad=0.02)
+        bar.set_label("difference" + (" (pp)" if scale == 100.0 else ""), fontsize=7)
+        bar.ax.tick_params(labelsize=6)
+    fig.suptitle(title, fontsize=10)
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path

@@ -22,6 +22,8 @@ scenario of the sweep is a :class:`ReportError` and leaves the old report as it 
                       (mean, sd, 95% CI, relative, number of pairs, unpaired CI for contrast)
     weekly_means.csv  per scenario, week and main outcome: mean and 95% CI over replicates
     figures/          overview.png, differences.png and one PNG per main outcome
+    by_area_*.csv     for a system of several areas (England's 42 ICBs), the effects per
+                      area with forest plots and maps (:mod:`sim.area_effects`)
 
 Statistics: a scenario's mean over replicates with a t-interval; a paired difference is
 computed per replicate (same seed and replicate index: common random numbers) and its
@@ -45,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from sim import wording
+from sim.area_effects import AreaEffects, build_area_effects
 from sim.outcome_spec import COLUMNS, MAIN_OUTCOMES
 from sim.outcome_spec import OUTCOMES as REGISTRY
 from sim.report_md import ReportFacts, markdown, show_value, title
@@ -88,6 +91,7 @@ class Report:
     failed: list[dict] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     planned: int = 0
+    areas: AreaEffects | None = None
 
 
 # --------------------------------------------------------------------------- collecting
@@ -484,6 +488,11 @@ def build_report(sweep_dir: str | os.PathLike, reference: dict | None = None,
                 outcome_figure(weekly, order, col, OUTCOMES.get(col, ("", 0))[0],
                                tmp / "figures" / f"{col}.png", colours=colours)
                 figs[col] = f"figures/{col}.png"
+        areas = build_area_effects(runs, run_dirs, refs, diffs, tmp, figures=figures,
+                                   title=title(facts))
+        if areas is not None:
+            figs.update(areas.figures)
+            facts.area_section = areas.section
         facts.figures = figs
         text = markdown(facts)
         _write_text(tmp / "report.md", text)
@@ -493,7 +502,7 @@ def build_report(sweep_dir: str | os.PathLike, reference: dict | None = None,
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return Report(final, runs, scen, diffs, failed, missing, planned)
+    return Report(final, runs, scen, diffs, failed, missing, planned, areas)
 
 
 def _write_text(path: Path, text: str) -> None:

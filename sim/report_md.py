@@ -46,6 +46,8 @@ class ReportFacts:
         planned: the number of planned runs.
         figures: figure name -> path relative to the report folder.
         failed_name: the failure record's file name (``FAILED.json``).
+        area_section: the section on effects by area (:mod:`sim.area_effects`), for a
+            system of several areas; empty otherwise.
     """
 
     sweep_dir: Path
@@ -67,6 +69,7 @@ class ReportFacts:
     planned: int = 0
     figures: dict[str, str] = field(default_factory=dict)
     failed_name: str = "FAILED.json"
+    area_section: list[str] = field(default_factory=list)
 
     @property
     def done(self) -> pd.DataFrame:
@@ -393,6 +396,7 @@ def markdown(f: ReportFacts) -> str:
             lines += ["Paired differences from the reference week by week, band = 95% CI: "
                       "where the band leaves 0, the scenarios differ.", "",
                       f"![paired differences over time]({figs['differences']})", ""]
+    lines += f.area_section
     lines += how_sure(f)
     lines += ["## Failed and missing runs", ""]
     if not f.failed and not f.missing:
@@ -415,8 +419,8 @@ def markdown(f: ReportFacts) -> str:
               "- `differences.csv`: paired differences with the reference, every outcome, "
               "with the judgement",
               "- `weekly_means.csv`: the figures' data",
-              "- each run: `<job>/run/` (weekly.parquet, summary.json, config.yaml, "
-              "provenance.json)", ""]
+              "- each run: `<job>/run/` (weekly.parquet, by_kind.parquet, by_area.parquet, "
+              "areas.csv, summary.json, config.yaml, provenance.json)", ""]
     return "\n".join(lines)
 
 

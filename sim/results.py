@@ -5,6 +5,9 @@ A run folder holds::
     weekly.parquet     the weekly table (one row a week: ``week`` and the outcome columns)
     by_kind.parquet    the by-kind table (one row per week and provider kind; runs written
                        before it existed lack it: see :func:`read_by_kind`)
+    by_area.parquet    the by-area table (one row per week and area: the main outcomes per
+                       area and their weights; runs written before it existed lack it:
+                       see :func:`read_by_area`)
     providers.parquet  per-provider snapshots (only if ``output.agent_snapshot_every`` > 0)
     areas.csv          the areas: index (as in snapshots), code, name (e.g. the ICBs), providers
     summary.json       the run's scalars (final-year means, values at the switch, calibration)
@@ -51,13 +54,15 @@ if TYPE_CHECKING:
 
 WEEKLY = "weekly.parquet"
 BY_KIND = "by_kind.parquet"
+BY_AREA = "by_area.parquet"
 PROVIDERS = "providers.parquet"
 AREAS = "areas.csv"
 SUMMARY = "summary.json"
 CONFIG = "config.yaml"
 PROVENANCE = "provenance.json"
 #: Files every complete run folder holds; PROVENANCE is written last and marks completion.
-#: BY_KIND is not among them: runs written before it existed stay complete and readable.
+#: BY_KIND and BY_AREA are not among them: runs written before they existed stay complete
+#: and readable.
 RUN_FILES: tuple[str, ...] = (WEEKLY, SUMMARY, CONFIG, PROVENANCE)
 #: Distributions whose versions provenance records.
 PACKAGES: tuple[str, ...] = ("collabsim", "numpy", "pandas", "mesa", "hydra-core", "omegaconf",
@@ -116,6 +121,8 @@ def write_run(folder: str | os.PathLike, result: RunResult, extra: dict | None =
         result.weekly.to_parquet(tmp / WEEKLY, index=False)
         if result.by_kind is not None:
             result.by_kind.to_parquet(tmp / BY_KIND, index=False)
+        if result.by_area is not None:
+            result.by_area.to_parquet(tmp / BY_AREA, index=False)
         if result.providers is not None:
             result.providers.to_parquet(tmp / PROVIDERS, index=False)
         if result.areas is not None:
@@ -214,11 +221,26 @@ def read_by_kind(folder: str | os.PathLike) -> pd.DataFrame | None:
     Raises:
         FileNotFoundError: ``folder`` is not a complete run folder.
     """
+    return _optional_table(folder, BY_KIND)
+
+
+def read_by_area(folder: str | os.PathLike) -> pd.DataFrame | None:
+    """A complete run folder's by-area table (one row per week and area, as
+    ``RunResult.by_area``), or None for a run written before the table existed.
+
+    Raises:
+        FileNotFoundError: ``folder`` is not a complete run folder.
+    """
+    return _optional_table(folder, BY_AREA)
+
+
+def _optional_table(folder: str | os.PathLike, name: str) -> pd.DataFrame | None:
+    """A complete run folder's table ``name``, or None if the run has none."""
     folder = Path(folder)
     if not is_complete(folder):
         raise FileNotFoundError(f"{str(folder)!r} is not a complete run folder "
                                 f"(expected {', '.join(RUN_FILES)})")
-    path = folder / BY_KIND
+    path = folder / name
     return pd.read_parquet(path) if path.is_file() else None
 
 

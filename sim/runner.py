@@ -47,6 +47,16 @@ class RunResult:
             outcomes declared with ``by_kind=True``); None for a result built by hand.
         areas: one row per area (``area`` index as in snapshots, ``area_code``, e.g. an
             ICB's ONS code, ``area_name``, ``providers``); None for a result built by hand.
+        by_area: the main outcomes per area, one row per week and area (columns
+            ``sim.outcomes.BY_AREA_COLUMNS``: ``week``, ``area``, ``area_code``,
+            ``area_name``, the outcomes declared with ``by_area=ByArea(...)``, then the
+            weights that combine areas into the national value: ``providers``,
+            ``funded_fte``, ``staff_fte``, ``handoffs_due``, ``workload``,
+            ``partnerships_at_switch``). A partnership counts half in the area of each
+            of its providers, flows in the sender's area; an area's value is NaN where
+            it is undefined for that area. ``sim.outcomes.national_from_areas(by_area)``
+            gives back the weekly table's national values (all but ``workload_gini``,
+            a within-area Gini); None for a result built by hand.
     """
 
     weekly: pd.DataFrame
@@ -59,6 +69,7 @@ class RunResult:
     partnerships: pd.DataFrame | None = field(default=None)
     by_kind: pd.DataFrame | None = field(default=None)
     areas: pd.DataFrame | None = field(default=None)
+    by_area: pd.DataFrame | None = field(default=None)
 
     def __post_init__(self) -> None:
         if self.replicate is None:  # built by hand: the config says which replicate
@@ -110,7 +121,7 @@ def run(config: SimConfig | None = None, *, replicate: int | None = None,
                     if partnership_snapshots else None)
     return RunResult(weekly, summary, config, config.seed, time.perf_counter() - start,
                      providers, config.replicate, partnerships, model.by_kind_frame(),
-                     model.table.area_frame())
+                     model.table.area_frame(), model.by_area_frame())
 
 
 def with_replicate(config: SimConfig, *, replicate: int | None = None,
@@ -165,23 +176,26 @@ class ManyResult:
             summary value (as in ``summary.json``).
         by_kind: one row per run, week and provider kind: ``scenario``, ``seed``,
             ``replicate`` and the by-kind table's columns (``RunResult.by_kind``).
+        by_area: one row per run, week and area: ``scenario``, ``seed``, ``replicate``
+            and the by-area table's columns (``RunResult.by_area``).
     """
 
     weekly: pd.DataFrame
     summaries: pd.DataFrame
     by_kind: pd.DataFrame | None = None
+    by_area: pd.DataFrame | None = None
 
 
 def _run_one(config: SimConfig, replicate: int, scenario: str
-             ) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
+             ) -> tuple[pd.DataFrame, dict, pd.DataFrame, pd.DataFrame]:
     result = run(config, replicate=replicate)
-    for table in (result.weekly, result.by_kind):
+    for table in (result.weekly, result.by_kind, result.by_area):
         table.insert(0, "replicate", result.replicate)
         table.insert(0, "seed", result.seed)
         table.insert(0, "scenario", scenario)
     row = {"scenario": scenario, "seed": result.seed, "replicate": result.replicate}
     row.update(result.summary)
-    return result.weekly, row, result.by_kind
+    return result.weekly, row, result.by_kind, result.by_area
 
 
 def run_many(scenarios: Mapping[str, SimConfig] | Sequence[SimConfig],
@@ -207,7 +221,8 @@ def run_many(scenarios: Mapping[str, SimConfig] | Sequence[SimConfig],
             TypeError naming the replacement (``replicates=range(n)``, ``seed=``).
 
     Returns:
-        A :class:`ManyResult` with ``.weekly`` and ``.summaries``, rows in the order
+        A :class:`ManyResult` with ``.weekly``, ``.summaries``, ``.by_kind`` and
+        ``.by_area``, rows in the order
         scenario by scenario, replicate by replicate.
 
     Raises:
@@ -252,7 +267,8 @@ def run_many(scenarios: Mapping[str, SimConfig] | Sequence[SimConfig],
         from joblib import Parallel, delayed
 
         out = Parallel(n_jobs=workers)(delayed(_run_one)(*job) for job in jobs)
-    weekly = pd.concat([w for w, _, _ in out], ignore_index=True)
-    summaries = pd.DataFrame([row for _, row, _ in out])
-    by_kind = pd.concat([k for _, _, k in out], ignore_index=True)
-    return ManyResult(weekly, summaries, by_kind)
+    weekly = pd.concat([w for w, _, _, _ in out], ignore_index=True)
+    summaries = pd.DataFrame([row for _, row, _, _ in out])
+    by_kind = pd.concat([k for _, _, k, _ in out], ignore_index=True)
+    by_area = pd.concat([a for _, _, _, a in out], ignore_index=True)
+    return ManyResult(weekly, summaries, by_kind, by_area)
