@@ -446,6 +446,14 @@ def report_main(argv: Sequence[str] | None = None) -> int:
     if not folder.is_dir():
         print(f"{REPORT_PROG}: error: {folder} is not a folder", file=sys.stderr)
         return 2
+    from sim.design import DESIGN_JSON
+
+    if (folder / DESIGN_JSON).is_file() or any(folder.glob(f"*/{DESIGN_JSON}")):
+        top = folder.parent if (folder / DESIGN_JSON).is_file() else folder
+        print(f"{REPORT_PROG}: error: {folder} holds a design experiment (sensitivity or "
+              f"discovery), whose points are not scenarios to compare; its analysis is "
+              f"rebuilt with `python -m sim.analyses {top}`", file=sys.stderr)
+        return 2
     try:
         swept = [o.input_line for o in hydra_glue.parse_overrides(args.reference)
                  if o.is_sweep_override()]

@@ -246,3 +246,23 @@ def test_a_failing_point_is_isolated_and_no_analysis_is_written(tmp_path):
     assert len(list(screening.glob("point=*,replicate=0/run/provenance.json"))) == 8
     assert not (screening.parent / "analysis").exists()
     assert not (screening.parent / "sobol").exists()
+
+
+def test_the_scenario_report_points_to_the_analysis(sensitivity_run):
+    """A design's points are not scenarios: collabsim-report refuses and says what to run."""
+    cwd, _ = sensitivity_run
+    folder = experiment_folder(cwd, "sensitivity")
+    script = Path(sys.executable).with_name("collabsim-report")
+    for target in (folder, folder / "screening"):
+        proc = subprocess.run([str(script), str(target)], capture_output=True, text=True)
+        assert proc.returncode == 2
+        assert f"python -m sim.analyses {folder}" in proc.stderr
+    assert not (folder / "screening" / "report").exists()
+
+
+def test_the_analysis_command_refuses_a_folder_without_a_design(tmp_path):
+    from sim import analyses
+
+    (tmp_path / "notes.txt").write_text("mine")
+    assert analyses.main([str(tmp_path)]) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
