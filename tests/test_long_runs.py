@@ -200,12 +200,13 @@ def test_model_state_does_not_grow_with_the_horizon() -> None:
     model.datacollector.collect = lambda _model: None  # keep the table out of the count
 
     class Discard(list):
-        """The weekly by-kind rows are output, like the DataCollector's table."""
+        """The weekly by-kind and by-area rows are output, like the DataCollector's table."""
 
         def append(self, _row) -> None:
             pass
 
     model.kind_values = Discard()
+    model.area_values = Discard()
     for _ in range(EARLY - WEEKS_PER_YEAR):
         model.step()
     # Trace for a year before the first measurement, so that every array the step
