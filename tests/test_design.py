@@ -28,6 +28,7 @@ COMMAND = [str(SCRIPT)] if SCRIPT.is_file() else [sys.executable, "-m", "sim.cli
 KEY = "hydra.callbacks.sweep.design"
 SHORT = ["time.burn_in_weeks=8", "time.policy_weeks=8", "hydra.launcher.n_jobs=1"]
 THREE = f"{KEY}.parameters=[context.initial_trust,trust.loss,partnerships.max_partners]"
+TWO = f"{KEY}.parameters=[context.initial_trust,trust.loss]"
 
 
 def collabsim(cwd: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
@@ -207,14 +208,13 @@ def test_another_design_in_the_same_folder_is_refused(sensitivity_run, tmp_path)
 
 
 def test_discovery_compares_two_regimes_at_each_point(tmp_path):
-    proc = collabsim(tmp_path, "experiment=discovery", *SHORT, f"{KEY}.points=12",
-                     f"{KEY}.parameters=[context.initial_trust,trust.loss,monitoring.initial_maturity]",
+    proc = collabsim(tmp_path, "experiment=discovery", *SHORT, f"{KEY}.points=8", TWO,
                      f"{KEY}.threshold=0.0")
     assert proc.returncode == 0, proc.stderr[-3000:]
     folder = experiment_folder(tmp_path, "discovery")
     stage = folder / "lhs"
     effects = pd.read_csv(folder / "analysis" / "effects.csv")
-    assert len(effects) == 12
+    assert len(effects) == 8
     # the effect at a point is the mean of its paired differences, by hand from the runs
     point = 4
     diffs = [job_summary(stage, f"point={point:04d},regime=mandated,replicate={r}")
@@ -236,14 +236,14 @@ def test_a_discovery_without_its_regimes_is_refused(tmp_path):
 
 def test_a_failing_point_is_isolated_and_no_analysis_is_written(tmp_path):
     env_fail = {**os.environ, "_COLLABSIM_TEST_FAIL": "replicate=1"}
-    proc = subprocess.run([*COMMAND, "experiment=sensitivity", *SHORT, THREE,
+    proc = subprocess.run([*COMMAND, "experiment=sensitivity", *SHORT, TWO,
                            f"{KEY}.trajectories=2", "hydra.launcher.n_jobs=2"],
                           cwd=tmp_path, env=env_fail,
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 3, proc.stderr[-3000:]
     screening = experiment_folder(tmp_path, "sensitivity") / "screening"
-    assert len(list(screening.glob("point=*,replicate=1/FAILED.json"))) == 8
-    assert len(list(screening.glob("point=*,replicate=0/run/provenance.json"))) == 8
+    assert len(list(screening.glob("point=*,replicate=1/FAILED.json"))) == 6
+    assert len(list(screening.glob("point=*,replicate=0/run/provenance.json"))) == 6
     assert not (screening.parent / "analysis").exists()
     assert not (screening.parent / "sobol").exists()
 
