@@ -134,13 +134,15 @@ def sensitivity(folder: str | Path) -> dict[str, pd.DataFrame]:
     s_set, s_prob, s_x, s_runs = design_runs(folder / "screening")
     outcomes = _outcomes(s_set)
     morris = sa.morris_indices(s_prob, s_x, s_runs, outcomes, num_levels=s_set["levels"])
-    tables = {"morris": morris, "noise": sa.noise_share(s_runs, outcomes)}
+    tables = {"morris": morris}
+    if s_runs["replicate"].nunique() > 1:
+        tables["noise"] = sa.noise_share(s_runs, outcomes)
     if (folder / "sobol" / DESIGN_JSON).is_file():
         _, prob, _, runs = design_runs(folder / "sobol")
         tables["sobol"] = sa.sobol_indices(prob, runs, outcomes)
         tables["convergence"] = sa.sobol_convergence(prob, runs, outcomes)
-        tables["noise"] = sa.noise_share(pd.concat([s_runs, runs.assign(point=runs["point"]
-                                                                        + 10**6)]), outcomes)
+        if runs["replicate"].nunique() > 1:  # the noise in what the indices are made of
+            tables["noise"] = sa.noise_share(runs, outcomes)
     return tables
 
 
@@ -202,7 +204,7 @@ def analyse(folder: str | Path) -> Path:
                                 "experiment's command again")
         screened = screen_folder(folder / "screening")
         return sa.write_report(out, morris=tables["morris"], sobol=tables["sobol"],
-                               convergence=tables["convergence"], noise=tables["noise"],
+                               convergence=tables["convergence"], noise=tables.get("noise"),
                                screened=screened, settings=_settings(folder, stages))
     from sim import discovery as sd
 

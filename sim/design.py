@@ -70,6 +70,11 @@ class DesignSpec:
         threshold: the difference (outcome units) that counts as helping or harming;
             ``None``: the outcome's smallest meaningful difference.
         outcomes: the outcomes sensitivity analyses (empty = the main outcomes).
+        screening_replicates: Morris screening runs only the first this many of the
+            sweep's replicates (0 = all). With common random numbers each elementary effect
+            is already a paired difference (neighbouring points share their random
+            numbers), so one replicate screens; Sobol' runs all of them and reports the
+            replicate noise.
         chunk: design points a launched job runs one after another (0 = chosen so that
             each worker gets about four jobs); Hydra composes one config per launched
             job, so larger chunks mean less overhead and coarser load balancing.
@@ -90,6 +95,7 @@ class DesignSpec:
     threshold: float | None = None
     outcomes: tuple[str, ...] = ()
     chunk: int = 0
+    screening_replicates: int = 0
     _extra: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -147,7 +153,8 @@ def design_spec(raw: Mapping[str, Any] | None) -> DesignSpec | None:
     data["outcomes"] = _outcome_names(outcomes)
     for key, low, kind in (("trajectories", 2, int), ("levels", 2, int),
                            ("base_samples", 2, int), ("points", 2, int),
-                           ("max_keep", 0, int), ("chunk", 0, int)):
+                           ("max_keep", 0, int), ("chunk", 0, int),
+                           ("screening_replicates", 0, int)):
         if key in data:
             data[key] = _number(key, data[key], kind, low)
     if data.get("levels", 4) % 2:

@@ -248,11 +248,15 @@ def _plan_design(config: Any, spec: DesignSpec, basic: list[list[str]]) -> Plan:
                 raise ConfigError(f"{DESIGN_KEY}.{role}={getattr(spec, role)!r} is not among "
                                   f"the regimes the sweep runs ({runs}); sweep it, e.g. "
                                   f"regime={spec.reference},{spec.treatment}")
+    if spec.stage == "screening" and spec.screening_replicates:
+        basic = _first_replicates(basic, spec.screening_replicates)
     seed = int(hydra_glue.select(config, "seed", 0) or 0)
     prob, x = sample(spec, seed)
     overrides = point_overrides(prob, x)
     values = point_values(prob, x)
-    basic_names = job_names(basic) if len(basic) > 1 else [""]
+    # one sweeper job: named by its replicate alone (job_names would list every override)
+    basic_names = job_names(basic) if len(basic) > 1 else [
+        ",".join(o for o in basic[0] if is_replication_key(o.split("=", 1)[0].lstrip("+~")))]
     jobs, subdirs, plan_values = [], [], []
     for i, (point, vals) in enumerate(zip(overrides, values, strict=True)):
         for job, name in zip(basic, basic_names, strict=True):
@@ -434,6 +438,13 @@ def _say(plan: Plan) -> None:
             print(f"{PROG}: {n} {'run' if n == 1 else 'runs'} {verb}"
                   + (f" ({why})" if why else "") + "; running again",
                   file=sys.stderr, flush=True)
+
+
+def _first_replicates(jobs: list[list[str]], n: int) -> list[list[str]]:
+    """The jobs whose replicate is among the first ``n`` replicate values the sweep lists."""
+    values = list(dict.fromkeys(replicate_of(job).get("replicate") for job in jobs))
+    keep = set(values[:n])
+    return [job for job in jobs if replicate_of(job).get("replicate") in keep]
 
 
 def validate_jobs(config: Any, jobs: Sequence[Sequence[str]],

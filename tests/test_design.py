@@ -137,7 +137,11 @@ def test_sensitivity_runs_both_stages_and_writes_its_analysis(sensitivity_run):
     _, prob, x = design.read_design(screening)
     assert x.shape == (2 * 4, 3)
     jobs = json.loads((screening / "sweep.json").read_text())["jobs"]
-    assert len(jobs) == 8 * 2 and all((screening / j["dir"] / "run").is_dir() for j in jobs)
+    # screening runs replicate 0 only (screening_replicates: 1); Sobol' both replicates
+    assert len(jobs) == 8 and all(j["dir"].endswith("replicate=0") for j in jobs)
+    assert all((screening / j["dir"] / "run").is_dir() for j in jobs)
+    sobol_jobs = json.loads((sobol / "sweep.json").read_text())["jobs"]
+    assert {j["dir"].rsplit("=", 1)[1] for j in sobol_jobs} == {"0", "1"}
     assert not list(screening.glob("chunk-*"))  # Hydra's records of the chunks are tidied
     settings, sprob, sx = design.read_design(sobol)
     kept = sprob["names"]
@@ -158,8 +162,9 @@ def test_a_design_point_is_the_run_of_its_command(sensitivity_run):
     """A point's run is exactly `collabsim <the point's overrides> replicate=r`."""
     cwd, _ = sensitivity_run
     screening = experiment_folder(cwd, "sensitivity") / "screening"
-    job = json.loads((screening / "sweep.json").read_text())["jobs"][5]
+    job = json.loads((screening.parent / "sobol" / "sweep.json").read_text())["jobs"][5]
     assert job["dir"] == "point=0002,replicate=1"
+    screening = screening.parent / "sobol"
     overrides = [o for o in job["overrides"] if not o.startswith("replicate=")]
     replicate = int(next(o for o in job["overrides"] if o.startswith("replicate="))[10:])
     config = sim.load_config(["system=teaching", "time.burn_in_weeks=8",
@@ -237,7 +242,8 @@ def test_a_discovery_without_its_regimes_is_refused(tmp_path):
 def test_a_failing_point_is_isolated_and_no_analysis_is_written(tmp_path):
     env_fail = {**os.environ, "_COLLABSIM_TEST_FAIL": "replicate=1"}
     proc = subprocess.run([*COMMAND, "experiment=sensitivity", *SHORT, TWO,
-                           f"{KEY}.trajectories=2", "hydra.launcher.n_jobs=2"],
+                           f"{KEY}.trajectories=2", f"{KEY}.screening_replicates=0",
+                           "hydra.launcher.n_jobs=2"],
                           cwd=tmp_path, env=env_fail,
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 3, proc.stderr[-3000:]
