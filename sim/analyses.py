@@ -106,7 +106,7 @@ def _outcomes(settings: dict) -> list[str]:
 
 
 # --------------------------------------------------------------------------- sensitivity
-def screen_folder(stage_dir: str | Path, spec: Any = None) -> list[str]:
+def screen_folder(stage_dir: str | Path) -> list[str]:
     """The parameters screening keeps for Sobol' indices (:func:`sim.sensitivity.screen`)."""
     from sim import sensitivity as sa
 

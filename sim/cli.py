@@ -242,7 +242,7 @@ def _end_design_stage(config: Any, sweep_dir: Path) -> None:
         raise SystemExit(3)
     try:
         if spec.analysis == "sensitivity" and spec.stage == "screening":
-            kept = analyses.screen_folder(stage_dir, spec)
+            kept = analyses.screen_folder(stage_dir)
             print(f"{PROG}: screening keeps {len(kept)} of {len(spec.keys)} parameters for "
                   f"Sobol' indices: {', '.join(kept)}", file=sys.stderr, flush=True)
             _run_stage(sweep_dir, "sobol", {"parameters": "[" + ",".join(kept) + "]"})

@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +96,6 @@ class DesignSpec:
     outcomes: tuple[str, ...] = ()
     chunk: int = 0
     screening_replicates: int = 0
-    _extra: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def method(self) -> str:
@@ -111,7 +110,6 @@ class DesignSpec:
     def record(self) -> dict:
         """The settings as plain data (for ``design.json`` and the report)."""
         data = asdict(self)
-        data.pop("_extra")
         data["parameters"] = list(self.keys)
         data["outcomes"] = list(self.outcomes)
         data["method"] = self.method
@@ -131,7 +129,7 @@ def design_spec(raw: Mapping[str, Any] | None) -> DesignSpec | None:
         raise ConfigError(f"{DESIGN_KEY}={raw!r} is not allowed; give a mapping of settings "
                           f"(analysis: sensitivity or discovery, ...) or null")
     data = dict(raw)
-    known = {f for f in DesignSpec.__dataclass_fields__ if not f.startswith("_")}
+    known = set(DesignSpec.__dataclass_fields__)
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"{DESIGN_KEY}.{unknown[0]} is not a design setting; the settings "

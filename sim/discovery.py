@@ -48,7 +48,6 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -531,18 +530,9 @@ def _markdown(effects: pd.DataFrame, boxes: Sequence[Box], settings: Mapping[str
     return "\n".join(lines)
 
 
-def _check_folder(final: Path) -> None:
-    """Refuse to replace a folder holding files :func:`write_report` does not write."""
-    if not final.exists():
-        return
-    mine = {f"{t}.{ext}" for t in TABLES for ext in ("csv", "parquet")} | {REPORT, FIGURES}
-    foreign = [c.name for c in final.iterdir() if c.name not in mine]
-    if (final / FIGURES).is_dir():
-        foreign += [f"{FIGURES}/{f.name}" for f in (final / FIGURES).iterdir()
-                    if f.suffix != ".png"]
-    if foreign:
-        raise FileExistsError(f"{final} holds files this report did not write "
-                              f"({', '.join(sorted(foreign)[:3])}); move them away first")
+def _own() -> set[str]:
+    """The entries :func:`write_report` writes into its folder."""
+    return {f"{t}.{ext}" for t in TABLES for ext in ("csv", "parquet")} | {REPORT, FIGURES}
 
 
 def write_report(folder: str | os.PathLike, *, effects: pd.DataFrame, boxes: Sequence[Box],
@@ -566,16 +556,11 @@ def write_report(folder: str | os.PathLike, *, effects: pd.DataFrame, boxes: Seq
     Returns:
         ``folder``.
     """
-    from sim.results import commit_folder, fsync_dir
+    from sim.results import replacing_folder
 
     final = Path(folder)
-    _check_folder(final)
-    effects, box_table, trajectory = _tables(effects, boxes, settings)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.with_name(f"{final.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
-        (tmp / FIGURES).mkdir(parents=True)
+    with replacing_folder(final, _own(), FIGURES) as tmp:
+        effects, box_table, trajectory = _tables(effects, boxes, settings)
         for name, table in (("effects", effects), ("boxes", box_table),
                             ("trajectory", trajectory)):
             table.to_csv(tmp / f"{name}.csv", index=False)
@@ -587,9 +572,4 @@ def write_report(folder: str | os.PathLike, *, effects: pd.DataFrame, boxes: Seq
             figures[b.name] = rel
         (tmp / REPORT).write_text(_markdown(effects, boxes, settings, figures),
                                   encoding="utf-8")
-        fsync_dir(tmp)
-        commit_folder(tmp, final, overwrite=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return final

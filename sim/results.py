@@ -428,6 +428,40 @@ def commit_folder(tmp: Path, final: Path, overwrite: bool) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def replacing_folder(final: Path, own: set[str], figures: str = "figures") -> Iterator[Path]:
+    """Write a folder whole or not at all: yields a temporary sibling to write into.
+
+    Before anything is written, a ``final`` holding entries other than ``own`` (or files
+    other than ``.png`` in its ``figures`` subfolder) is refused, so a folder the program
+    did not write is never replaced. When the block ends without error the temporary
+    folder replaces ``final`` in one rename (:func:`commit_folder`); on any error it is
+    removed and ``final`` is left as it was.
+
+    Raises:
+        FileExistsError: ``final`` holds entries this writer does not write.
+    """
+    if final.exists():
+        foreign = [c.name for c in final.iterdir() if c.name not in own]
+        if (final / figures).is_dir():
+            foreign += [f"{figures}/{f.name}" for f in (final / figures).iterdir()
+                        if f.suffix != ".png"]
+        if foreign:
+            raise FileExistsError(f"{final} holds files this report did not write "
+                                  f"({', '.join(sorted(foreign)[:3])}); move them away first")
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.with_name(f"{final.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        (tmp / figures).mkdir(parents=True)
+        yield tmp
+        fsync_dir(tmp)
+        commit_folder(tmp, final, overwrite=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
 def fsync_dir(path: Path) -> None:
     """Flush a folder's entries to disk where the OS allows it (not on Windows)."""
     if os.name != "posix":

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -711,18 +710,9 @@ def _markdown(morris, sobol, convergence, noise, screened, settings, figures) ->
     return "\n".join(lines)
 
 
-def _check_folder(final: Path) -> None:
-    """Refuse to replace a folder holding files :func:`write_report` does not write."""
-    if not final.exists():
-        return
-    mine = {f"{t}.{ext}" for t in TABLES for ext in ("csv", "parquet")} | {REPORT, FIGURES}
-    foreign = [c.name for c in final.iterdir() if c.name not in mine]
-    if (final / FIGURES).is_dir():
-        foreign += [f"{FIGURES}/{f.name}" for f in (final / FIGURES).iterdir()
-                    if f.suffix != ".png"]
-    if foreign:
-        raise FileExistsError(f"{final} holds files this report did not write "
-                              f"({', '.join(sorted(foreign)[:3])}); move them away first")
+def _own() -> set[str]:
+    """The entries :func:`write_report` writes into its folder."""
+    return {f"{t}.{ext}" for t in TABLES for ext in ("csv", "parquet")} | {REPORT, FIGURES}
 
 
 def write_report(folder: str | os.PathLike, *, morris: pd.DataFrame | None,
@@ -745,15 +735,10 @@ def write_report(folder: str | os.PathLike, *, morris: pd.DataFrame | None,
     Returns:
         ``folder``.
     """
-    from sim.results import commit_folder, fsync_dir
+    from sim.results import replacing_folder
 
     final = Path(folder)
-    _check_folder(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.with_name(f"{final.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
-        (tmp / FIGURES).mkdir(parents=True)
+    with replacing_folder(final, _own(), FIGURES) as tmp:
         tables = {"morris": morris, "sobol": sobol, "convergence": convergence,
                   "noise": noise}
         for name, table in tables.items():
@@ -779,9 +764,4 @@ def write_report(folder: str | os.PathLike, *, morris: pd.DataFrame | None,
         text = _markdown(morris, sobol, convergence, noise,
                          None if screened is None else list(screened), settings, figures)
         (tmp / REPORT).write_text(text, encoding="utf-8")
-        fsync_dir(tmp)
-        commit_folder(tmp, final, overwrite=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return final
