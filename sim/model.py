@@ -120,7 +120,8 @@ class CollaborationModel(mesa.Model):
         self.failed_pairs = np.zeros(0, dtype=np.int64)  # pair keys an authority's review ended
         self.state = self._initial_state()
         self._build_neighbourhoods()
-        self.partnerships = Partnerships(self.n_providers, capacity=4 * self.n_providers)
+        self.partnerships = Partnerships(self.n_providers, capacity=4 * self.n_providers,
+                                         pair_attributes=self._pair_attributes)
         self.degree = np.zeros(self.n_providers, dtype=np.int64)
         self.span = paperwork.management_span(self.state.funded)
         #: Share of each kind's emergency admissions avoidable at full support (by kind).
@@ -217,6 +218,7 @@ class CollaborationModel(mesa.Model):
             self._balance_flows(full)
         self.route_of = np.full((self.n_providers, N_KINDS), -1, dtype=np.int64)
         self.route_of[self.routes.sender, self.routes.kind] = np.arange(len(self.routes.sender))
+        self.pair_sender = self.routes.sender[self.routes.pair_group]  # of each ad hoc pair
         self.delayed = np.zeros(len(self.routes.sender))  # episodes waiting per route group
         per_kind = cfg.partnerships.candidates
         self.candidates = partner_candidates(st.kind, st.xy, per_kind)
@@ -229,6 +231,14 @@ class CollaborationModel(mesa.Model):
             ok & LINKED[st.kind[i], st.kind[j]],
             volume * np.exp(-dist / cfg.partnerships.value_distance_km), 0.0)
         self.intake_history = np.zeros((cfg.monitoring.max_lag_weeks + 1, self.n_providers))
+
+    def _pair_attributes(self, lo: np.ndarray, hi: np.ndarray) -> dict[str, np.ndarray]:
+        """What never changes over a partnership's life, stored when it forms: the
+        distance between its providers (km) and the route group each end sends along."""
+        kind = self.state.kind
+        return {"distance": handoffs.distance_km(self.state.xy, lo, hi),
+                "route": np.column_stack([self.route_of[lo, kind[hi]],
+                                          self.route_of[hi, kind[lo]]])}
 
     def _balance_flows(self, served: np.ndarray) -> None:
         """Refine each provider's expected handoff inflow from the routes themselves.
@@ -281,7 +291,7 @@ class CollaborationModel(mesa.Model):
         formality_dir = np.concatenate([ps.formality, ps.formality])
         # Culture similarity and distance of each partnership, shared by the mechanisms.
         self.edge_similarity = handoffs.similarity(st.culture, ps.a, ps.b)
-        self.edge_distance = handoffs.distance_km(st.xy, ps.a, ps.b)
+        self.edge_distance = ps.distance
 
         # 3. Mutual aid, planned on last week's pressure.
         if regime.maintain:
@@ -402,8 +412,8 @@ class CollaborationModel(mesa.Model):
                                             receiver, told, mon.max_lag_weeks, mon.noise, rng)
 
         r = self.routes
-        obs_adhoc = observed(r.sender[r.pair_group], r.pair_receiver)
-        edge_group = self.route_of[senders, st.kind[receivers]]
+        obs_adhoc = observed(self.pair_sender, r.pair_receiver)
+        edge_group = self.partnerships.route.T.ravel()  # directed rows: a→b, then b→a
         if not self.regime.maintain:
             edge_group = np.full_like(edge_group, -1)  # unmaintained links carry no handoffs
         confidence_dir = np.concatenate([self.partnerships.confidence[:, 0],
@@ -413,7 +423,7 @@ class CollaborationModel(mesa.Model):
             offered, r.sender, r.pair_group, r.pair_receiver, edge_group, receivers, reliance,
             formality_dir, obs_adhoc,
             observed(senders, receivers, handoffs.TOLD_PER_TRUST * trust_dir), intake,
-            handoffs.similarity(st.culture, r.sender[r.pair_group], r.pair_receiver),
+            handoffs.similarity(st.culture, self.pair_sender, r.pair_receiver),
             self.pair_distance, np.tile(self.edge_similarity, 2),
             np.tile(self.edge_distance, 2), st.faith, st.quality, st.maturity,
             relations.INITIAL_QUALITY_MEAN, mon.initial_maturity, self.config.handoffs)
@@ -524,6 +534,6 @@ class CollaborationModel(mesa.Model):
             "goals": ps.goals, "formed_week": ps.formed_week,
             "flow_ab": ps.flow[:, 0], "flow_ba": ps.flow[:, 1],
             "on_time_ab": ps.on_time[:, 0], "on_time_ba": ps.on_time[:, 1],
-            "distance_km": handoffs.distance_km(st.xy, ps.a, ps.b),
+            "distance_km": ps.distance,
             "culture_similarity": handoffs.similarity(st.culture, ps.a, ps.b),
         })

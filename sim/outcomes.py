@@ -192,11 +192,7 @@ def measure(model: CollaborationModel, flows: WeekFlows) -> Week:
     st, ps = model.state, model.partnerships
     social = SOCIAL_CARE[st.kind]
     e = len(ps)
-    if e:
-        d = st.xy[ps.a] - st.xy[ps.b]
-        distance = float(np.sqrt((d * d).sum(axis=1)).mean())
-    else:
-        distance = math.nan
+    distance = float(ps.distance.mean()) if e else math.nan
     turnover = annual_turnover(model.leavers_window, model.staff_window, model.steps)
     acute = st.kind == Kind.ACUTE
     care_home = st.kind == Kind.CARE_HOME

@@ -8,6 +8,8 @@ active and every mechanism can work on whole arrays without a mask.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 _FIELDS = {
@@ -20,14 +22,29 @@ _FIELDS = {
     # handoffs (both directions, episodes) and those on time since the authority's last
     # review: the record an authority can judge a partnership by
     "period_flow": np.float64, "period_on_time": np.float64,
+    # fixed for a partnership's life, set when it forms (see ``pair_attributes``): the
+    # distance between its providers (km) and the route group each end sends along to the
+    # other (column 0: a's group for b's kind; -1 if a sends nothing to that kind)
+    "distance": np.float64, "route": (np.int64, 2),
 }
+
+#: Computes the fixed attributes of new pairs (lo, hi): a mapping from field name to values.
+PairAttributes = Callable[[np.ndarray, np.ndarray], dict[str, np.ndarray]]
 
 
 class Partnerships:
-    """Growable table of active partnerships between ``n_providers`` providers."""
+    """Growable table of active partnerships between ``n_providers`` providers.
 
-    def __init__(self, n_providers: int, capacity: int = 256) -> None:
+    Args:
+        pair_attributes: computes the fields that never change over a partnership's life
+            (``distance``, ``route``) for new pairs, so that the weekly step reads them
+            rather than recomputing them; without it those fields stay 0.
+    """
+
+    def __init__(self, n_providers: int, capacity: int = 256,
+                 pair_attributes: PairAttributes | None = None) -> None:
         self.n_providers = n_providers
+        self._pair_attributes = pair_attributes
         self.n = 0
         self._sorted: np.ndarray | None = None  # sorted keys, rebuilt after changes
         self._cap = max(16, capacity)
@@ -118,6 +135,9 @@ class Partnerships:
         d["on_time"][rows] = 0.0
         d["period_flow"][rows] = 0.0
         d["period_on_time"][rows] = 0.0
+        if self._pair_attributes is not None:
+            for name, values in self._pair_attributes(lo[ok], hi[ok]).items():
+                d[name][rows] = values
         self.n += k
         self._sorted = None
         return k
@@ -127,10 +147,13 @@ class Partnerships:
         drop = np.asarray(drop, dtype=bool)
         k = int(drop.sum())
         if k:
-            keep = ~drop
-            m = int(keep.sum())
+            # Rows before the first ended one stay where they are; the rest move up in
+            # order (one index for every field, not one boolean mask each).
+            first = int(np.argmax(drop))
+            moved = first + np.flatnonzero(~drop[first:])
+            m = first + len(moved)
             for arr in self._data.values():
-                arr[:m] = arr[: self.n][keep]
+                arr[first:m] = arr[moved]
             self.n = m
             self._sorted = None
         return k
