@@ -65,8 +65,13 @@ def rowsum(x: np.ndarray) -> np.ndarray:
 
 def similarity(culture: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     """Culture similarity in [0, 1]: 1 minus Euclidean distance over its maximum."""
-    diff = np.take(culture, i, axis=0) - np.take(culture, j, axis=0)
-    return 1.0 - np.sqrt(rowsum(diff * diff)) / np.sqrt(culture.shape[1])
+    # dimension by dimension, on contiguous columns: the same sums as a row sum over
+    # the dimensions, in the same order, without gathering whole rows
+    squares = None
+    for column in np.ascontiguousarray(culture.T):
+        diff = column[i] - column[j]
+        squares = diff * diff if squares is None else squares + diff * diff
+    return 1.0 - np.sqrt(squares) / np.sqrt(culture.shape[1])
 
 
 def distance_km(xy: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:

@@ -141,11 +141,16 @@ def converge_culture(culture: np.ndarray, a: np.ndarray, b: np.ndarray,
     times faster than one with one (assumption).
     """
     n, d = culture.shape
-    pull = p.convergence_rate * intensity[:, None] * (culture[b] - culture[a])
     contacts = np.maximum(np.bincount(a, intensity, minlength=n)
                           + np.bincount(b, intensity, minlength=n), 1.0)
-    delta = np.zeros_like(culture)
+    # Only partnerships that interacted pull (the others would add zeros), and each
+    # dimension is pulled from contiguous columns of the pairs' cultures.
+    moving = np.flatnonzero(intensity)
+    a, b = a[moving], b[moving]
+    rate = p.convergence_rate * intensity[moving]
+    by_dim = np.ascontiguousarray(culture.T)
+    delta = np.empty((d, n))
     for dim in range(d):  # a handful of culture dimensions, not agents
-        delta[:, dim] = (np.bincount(a, pull[:, dim], minlength=n)
-                         - np.bincount(b, pull[:, dim], minlength=n))
-    return np.clip(culture + delta / contacts[:, None], 0.0, 1.0)
+        pull = rate * (by_dim[dim][b] - by_dim[dim][a])
+        delta[dim] = np.bincount(a, pull, minlength=n) - np.bincount(b, pull, minlength=n)
+    return np.clip(culture + delta.T / contacts[:, None], 0.0, 1.0)
