@@ -20,6 +20,7 @@ import numpy as np
 
 from sim.config import HandoffConfig
 from sim.dynamics.belief import NEUTRAL_FAITH
+from sim.jit import kernel
 
 #: Culture similarity at which culture neither helps nor hinders a handoff: the midpoint
 #: of the 0-1 scale (assumption).
@@ -80,10 +81,6 @@ def distance_km(xy: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     return np.sqrt(rowsum(d * d))
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
-
-
 def observed_intake(history: np.ndarray, maturity: np.ndarray, sender: np.ndarray,
                     receiver: np.ndarray, told: np.ndarray | float, max_lag_weeks: int,
                     noise: float, rng: np.random.Generator) -> np.ndarray:
@@ -101,11 +98,25 @@ def observed_intake(history: np.ndarray, maturity: np.ndarray, sender: np.ndarra
             receiver tells the sender (partners: ``TOLD_PER_TRUST`` x trust; others 0).
         max_lag_weeks: lag at zero clarity (weeks); noise: sd at zero clarity.
     """
-    clarity = 1.0 - (1.0 - maturity[sender]) * (1.0 - told)
-    lag = np.rint((1.0 - clarity) * max_lag_weeks).astype(np.int64)
-    seen = history[lag, receiver]
-    s = noise * (1.0 - clarity)
-    return seen * np.exp(s * rng.standard_normal(sender.shape) - 0.5 * s * s)
+    z = rng.standard_normal(sender.shape)
+    seen, log_noise = _observation(history, maturity, sender, receiver,
+                                   np.broadcast_to(np.asarray(told, dtype=np.float64),
+                                                   sender.shape), max_lag_weeks, noise, z)
+    return seen * np.exp(log_noise)
+
+
+@kernel
+def _observation(history, maturity, sender, receiver, told, max_lag_weeks, noise, z):
+    """The intake each sender sees (lagged) and the log of its noise factor."""
+    k = len(sender)
+    seen, log_noise = np.empty(k), np.empty(k)
+    for i in range(k):
+        clarity = 1.0 - (1.0 - maturity[sender[i]]) * (1.0 - told[i])
+        lag = np.int64(np.rint((1.0 - clarity) * max_lag_weeks))
+        seen[i] = history[lag, receiver[i]]
+        s = noise * (1.0 - clarity)
+        log_noise[i] = s * z[i] - 0.5 * s * s
+    return seen, log_noise
 
 
 def route_handoffs(
@@ -161,59 +172,107 @@ def route_handoffs(
             and quality and maturity shift success only as they move. Faith is centred
             on ``NEUTRAL_FAITH``, culture similarity on ``NEUTRAL_SIMILARITY``.
     """
+    eg = np.where(edge_group >= 0, edge_group, 0)
+    x_adhoc, x_edge = _success_log_odds(
+        route_sender, pair_group, pair_receiver, eg, edge_receiver, reliance, formality,
+        similarity_adhoc, distance_adhoc, similarity_edge, distance_edge, faith, quality,
+        maturity, quality_centre, maturity_centre, p.adhoc_base, p.partner_base,
+        p.reliance_weight, p.formality_weight, p.culture_weight, p.faith_weight,
+        p.quality_weight, p.data_weight, p.distance_scale_km)
+    p_adhoc = 1.0 / (1.0 + np.exp(x_adhoc))  # x_* are minus the log-odds of success
+    p_edge = 1.0 / (1.0 + np.exp(x_edge))
+    transferred, inbound, flow_adhoc, done_adhoc, flow_edge, success = _hand_over(
+        offered, pair_group, pair_receiver, edge_group, eg, edge_receiver,
+        observed_intake_adhoc, observed_intake_edge, intake, p_adhoc, p_edge,
+        p.partner_preference)
+    return HandoffResult(transferred, inbound, flow_edge, success,
+                         float(flow_adhoc.sum()), float(done_adhoc.sum()))
+
+
+@kernel
+def _success_log_odds(route_sender, pair_group, rcv, eg, edge_receiver, reliance, formality,
+                      similarity_adhoc, distance_adhoc, similarity_edge, distance_edge, faith,
+                      quality, maturity, quality_centre, maturity_centre, adhoc_base,
+                      partner_base, reliance_weight, formality_weight, culture_weight,
+                      faith_weight, quality_weight, data_weight, distance_scale_km):
+    """Minus the log-odds that each ad hoc (P,) and partner (2E,) handoff succeeds."""
+    x_adhoc = np.empty(len(pair_group))
+    for i in range(len(pair_group)):
+        s, r = route_sender[pair_group[i]], rcv[i]
+        x_adhoc[i] = -(
+            adhoc_base + culture_weight * (similarity_adhoc[i] - NEUTRAL_SIMILARITY)
+            + faith_weight * (0.5 * (faith[s] + faith[r]) - NEUTRAL_FAITH)
+            + quality_weight * (0.5 * (quality[s] + quality[r]) - quality_centre)
+            + data_weight * (0.5 * (maturity[s] + maturity[r]) - maturity_centre)
+            - distance_adhoc[i] / distance_scale_km)
+    x_edge = np.empty(len(eg))
+    for k in range(len(eg)):
+        s, r = route_sender[eg[k]], edge_receiver[k]
+        x_edge[k] = -(
+            partner_base + reliance_weight * reliance[k]
+            + formality_weight * formality[k] * (1.0 - reliance[k])
+            + culture_weight * (similarity_edge[k] - NEUTRAL_SIMILARITY)
+            + faith_weight * (0.5 * (faith[s] + faith[r]) - NEUTRAL_FAITH)
+            + quality_weight * (0.5 * (quality[s] + quality[r]) - quality_centre)
+            + data_weight * (0.5 * (maturity[s] + maturity[r]) - maturity_centre)
+            - distance_edge[k] / distance_scale_km)
+    return x_adhoc, x_edge
+
+
+@kernel
+def _hand_over(offered, pair_group, rcv, edge_group, eg, edge_receiver, observed_adhoc,
+               observed_edge, intake, p_adhoc, p_edge, partner_preference):
+    """Split what is due over receivers, ration each receiver's intake (partners first)
+    and count what is handed over; the steps of :func:`route_handoffs`, in its order."""
     n_groups, n_providers = len(offered), len(intake)
-    on_path = edge_group >= 0
-    eg = np.where(on_path, edge_group, 0)
-
-    rcv = pair_receiver
-    senders = route_sender[pair_group]
-    e_sender = route_sender[eg]
-    p_adhoc = _sigmoid(
-        p.adhoc_base + p.culture_weight * (similarity_adhoc - NEUTRAL_SIMILARITY)
-        + p.faith_weight * (0.5 * (faith[senders] + faith[rcv]) - NEUTRAL_FAITH)
-        + p.quality_weight * (0.5 * (quality[senders] + quality[rcv]) - quality_centre)
-        + p.data_weight * (0.5 * (maturity[senders] + maturity[rcv]) - maturity_centre)
-        - distance_adhoc / p.distance_scale_km)
-    p_edge = _sigmoid(
-        p.partner_base + p.reliance_weight * reliance
-        + p.formality_weight * formality * (1.0 - reliance)
-        + p.culture_weight * (similarity_edge - NEUTRAL_SIMILARITY)
-        + p.faith_weight * (0.5 * (faith[e_sender] + faith[edge_receiver]) - NEUTRAL_FAITH)
-        + p.quality_weight * (0.5 * (quality[e_sender] + quality[edge_receiver])
-                              - quality_centre)
-        + p.data_weight * (0.5 * (maturity[e_sender] + maturity[edge_receiver])
-                           - maturity_centre)
-        - distance_edge / p.distance_scale_km)
-
+    n_pairs, n_edges = len(pair_group), len(eg)
     # Senders send where they expect handoffs to succeed: observed intake times the
     # chance of success (a partner may also get an explicit preference).
-    w_adhoc = np.maximum(observed_intake_adhoc, MIN_OBSERVED_INTAKE) * p_adhoc
-    w_edge = np.where(on_path, p.partner_preference
-                      * np.maximum(observed_intake_edge, MIN_OBSERVED_INTAKE) * p_edge, 0.0)
-    total_w = (np.bincount(pair_group, w_adhoc, minlength=n_groups)
-               + np.bincount(eg, w_edge, minlength=n_groups))
-    scale = np.divide(offered, total_w, out=np.zeros(n_groups), where=total_w > 0)
-    flow_adhoc = w_adhoc * scale[pair_group]
-    flow_edge = w_edge * scale[eg]
-
+    w_adhoc, w_edge = np.empty(n_pairs), np.empty(n_edges)
+    weight_adhoc, weight_edge = np.zeros(n_groups), np.zeros(n_groups)
+    for i in range(n_pairs):
+        w_adhoc[i] = max(observed_adhoc[i], MIN_OBSERVED_INTAKE) * p_adhoc[i]
+        weight_adhoc[pair_group[i]] += w_adhoc[i]
+    for k in range(n_edges):
+        w_edge[k] = (partner_preference * max(observed_edge[k], MIN_OBSERVED_INTAKE)
+                     * p_edge[k]) if edge_group[k] >= 0 else 0.0
+        weight_edge[eg[k]] += w_edge[k]
+    scale = np.zeros(n_groups)
+    for g in range(n_groups):
+        total = weight_adhoc[g] + weight_edge[g]
+        if total > 0:
+            scale[g] = offered[g] / total
+    flow_adhoc, flow_edge = np.empty(n_pairs), np.empty(n_edges)
+    asked_partners, asked_others = np.zeros(n_providers), np.zeros(n_providers)
+    for k in range(n_edges):
+        flow_edge[k] = w_edge[k] * scale[eg[k]]
+        asked_partners[edge_receiver[k]] += flow_edge[k]
+    for i in range(n_pairs):
+        flow_adhoc[i] = w_adhoc[i] * scale[pair_group[i]]
+        asked_others[rcv[i]] += flow_adhoc[i]
     # Receivers deal with their partners' requests first, then others', as far as
     # their intake allows; a request that falls through still took the receiver's
     # time (assessment, calls), so unreliable handoffs waste intake (assumption).
-    asked_partners = np.bincount(edge_receiver, flow_edge, minlength=n_providers)
-    accept_partners = np.divide(intake, asked_partners, out=np.ones(n_providers),
-                                where=asked_partners > intake)
-    left = np.maximum(intake - asked_partners, 0.0)
-    asked_others = np.bincount(rcv, flow_adhoc, minlength=n_providers)
-    accept_others = np.divide(left, asked_others, out=np.ones(n_providers),
-                              where=asked_others > left)
-    done_adhoc = flow_adhoc * p_adhoc * accept_others[rcv]
-    done_edge = flow_edge * p_edge * accept_partners[edge_receiver]
-
-    transferred = (np.bincount(pair_group, done_adhoc, minlength=n_groups)
-                   + np.bincount(eg, done_edge, minlength=n_groups))
-    inbound = (np.bincount(rcv, done_adhoc, minlength=n_providers)
-               + np.bincount(edge_receiver, done_edge, minlength=n_providers))
-    success = np.divide(done_edge, flow_edge, out=np.zeros_like(flow_edge),
-                        where=flow_edge > 0)
-    return HandoffResult(transferred, inbound, flow_edge, success,
-                         float(flow_adhoc.sum()), float(done_adhoc.sum()))
+    accept_partners, accept_others = np.ones(n_providers), np.ones(n_providers)
+    for j in range(n_providers):
+        if asked_partners[j] > intake[j]:
+            accept_partners[j] = intake[j] / asked_partners[j]
+        left = max(intake[j] - asked_partners[j], 0.0)
+        if asked_others[j] > left:
+            accept_others[j] = left / asked_others[j]
+    done_adhoc, done_edge = np.empty(n_pairs), np.empty(n_edges)
+    moved_adhoc, moved_edge = np.zeros(n_groups), np.zeros(n_groups)
+    in_adhoc, in_edge = np.zeros(n_providers), np.zeros(n_providers)
+    for i in range(n_pairs):
+        done_adhoc[i] = flow_adhoc[i] * p_adhoc[i] * accept_others[rcv[i]]
+        moved_adhoc[pair_group[i]] += done_adhoc[i]
+        in_adhoc[rcv[i]] += done_adhoc[i]
+    success = np.zeros(n_edges)
+    for k in range(n_edges):
+        done_edge[k] = flow_edge[k] * p_edge[k] * accept_partners[edge_receiver[k]]
+        moved_edge[eg[k]] += done_edge[k]
+        in_edge[edge_receiver[k]] += done_edge[k]
+        if flow_edge[k] > 0:
+            success[k] = done_edge[k] / flow_edge[k]
+    return (moved_adhoc + moved_edge, in_adhoc + in_edge, flow_adhoc, done_adhoc, flow_edge,
+            success)

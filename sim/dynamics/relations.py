@@ -7,6 +7,7 @@ import numpy as np
 from sim.config import CultureConfig, ImprovementConfig, TrustConfig
 from sim.dynamics.belief import NEUTRAL_FAITH
 from sim.dynamics.handoffs import rowsum
+from sim.jit import kernel
 
 #: Mean quality of practice at the start, 0-1 (its spread is
 #: ``context.initial_quality_spread``): room to improve, less than excellent
@@ -34,8 +35,17 @@ def conflicts(failure: np.ndarray, culture_distance: np.ndarray, interacted: np.
         culture_distance: 1 - culture similarity, 0-1 (E).
         interacted: whether the partners dealt with each other this week (E).
     """
-    prob = p.conflict_rate * failure * (1.0 + p.culture_conflict * culture_distance)
-    return interacted & (rng.random(len(failure)) < np.minimum(prob, 1.0))
+    return _conflicts(failure, culture_distance, interacted, rng.random(len(failure)),
+                      p.conflict_rate, p.culture_conflict)
+
+
+@kernel
+def _conflicts(failure, culture_distance, interacted, u, conflict_rate, culture_conflict):
+    out = np.zeros(len(failure), dtype=np.bool_)
+    for i in range(len(failure)):
+        prob = conflict_rate * failure[i] * (1.0 + culture_conflict * culture_distance[i])
+        out[i] = interacted[i] and u[i] < min(prob, 1.0)
+    return out
 
 
 def update_trust(trust: np.ndarray, good: np.ndarray, conflict: np.ndarray,
@@ -57,14 +67,28 @@ def update_trust(trust: np.ndarray, good: np.ndarray, conflict: np.ndarray,
         formality: (E,) contract formality, 0-1; baseline: (E, 2) holders' generalised trust.
         engagement: (E,) mean staff faith of the two partners, 0-1.
     """
-    gained = trust + p.gain * good * (engagement[:, None] / NEUTRAL_FAITH) * (1.0 - trust)
-    damage = p.loss * (1.0 - p.contract_softening * formality)
-    after = np.where(conflict[:, None], gained * (1.0 - damage[:, None]), gained)
-    idle = ~interacted[:, None]
-    decayed = np.where(idle & (after > baseline), after - p.decay * (after - baseline), after)
-    if not maintained:
-        decayed = decayed * (1.0 - p.neglect_decay)
-    return np.clip(decayed, 0.0, 1.0)
+    return _update_trust(trust, good, conflict, interacted, formality, baseline, engagement,
+                         maintained, p.gain, p.loss, p.contract_softening, p.decay,
+                         p.neglect_decay)
+
+
+@kernel
+def _update_trust(trust, good, conflict, interacted, formality, baseline, engagement,
+                  maintained, gain, loss, contract_softening, decay, neglect_decay):
+    out = np.empty(trust.shape)
+    for i in range(trust.shape[0]):
+        damage = loss * (1.0 - contract_softening * formality[i])
+        for side in range(2):
+            t = trust[i, side]
+            value = t + gain * good[i, side] * (engagement[i] / NEUTRAL_FAITH) * (1.0 - t)
+            if conflict[i]:
+                value = value * (1.0 - damage)
+            if not interacted[i] and value > baseline[i, side]:
+                value = value - decay * (value - baseline[i, side])
+            if not maintained:
+                value = value * (1.0 - neglect_decay)
+            out[i, side] = min(max(value, 0.0), 1.0)
+    return out
 
 
 def update_confidence(confidence: np.ndarray, observed: np.ndarray, seen: np.ndarray,
@@ -78,10 +102,23 @@ def update_confidence(confidence: np.ndarray, observed: np.ndarray, seen: np.nda
             to observe; maturity: (k,) the holder's data maturity, 0-1.
         noise: observation sd at zero maturity; rate: learning rate at full maturity.
     """
-    signal = observed + rng.normal(0.0, 1.0, len(observed)) * noise * (1.0 - maturity)
-    step = rate * (CONFIDENCE_RATE_FLOOR + (1.0 - CONFIDENCE_RATE_FLOOR) * maturity)
-    new = confidence + np.where(seen, step * (np.clip(signal, 0.0, 1.0) - confidence), 0.0)
-    return np.clip(new, 0.0, 1.0)
+    return _update_confidence(confidence, observed, seen, maturity,
+                              rng.normal(0.0, 1.0, len(observed)), noise, rate)
+
+
+@kernel
+def _update_confidence(confidence, observed, seen, maturity, z, noise, rate):
+    out = np.empty(len(confidence))
+    for i in range(len(confidence)):
+        value = confidence[i]
+        if seen[i]:
+            signal = observed[i] + z[i] * noise * (1.0 - maturity[i])
+            step = rate * (CONFIDENCE_RATE_FLOOR + (1.0 - CONFIDENCE_RATE_FLOOR) * maturity[i])
+            value = value + step * (min(max(signal, 0.0), 1.0) - value)
+        else:
+            value = value + 0.0
+        out[i] = min(max(value, 0.0), 1.0)
+    return out
 
 
 def alignment(priorities: np.ndarray, a: np.ndarray, b: np.ndarray,
@@ -95,9 +132,21 @@ def alignment(priorities: np.ndarray, a: np.ndarray, b: np.ndarray,
     ambition and competing priorities; HF17: recipients must recognise the need].
     """
     if agenda is None:
-        return rowsum(np.minimum(np.take(priorities, a, axis=0), np.take(priorities, b, axis=0)))
+        return _shared_priorities(priorities, a, b)
     fit = rowsum(np.minimum(priorities, agenda[None, :]))
     return np.minimum(fit[a], fit[b])
+
+
+@kernel
+def _shared_priorities(priorities, a, b):
+    """The overlap of each pair's priority weights (summed in column order)."""
+    out = np.empty(len(a))
+    for i in range(len(a)):
+        total = min(priorities[a[i], 0], priorities[b[i], 0])
+        for k in range(1, priorities.shape[1]):
+            total += min(priorities[a[i], k], priorities[b[i], k])
+        out[i] = total
+    return out
 
 
 def improvement(progress: np.ndarray, align: np.ndarray, goals: np.ndarray,
@@ -110,26 +159,50 @@ def improvement(progress: np.ndarray, align: np.ndarray, goals: np.ndarray,
     show where to improve [M23 monitoring; HF17]: x(``MATURITY_PROGRESS_BASE`` + maturity)),
     and slower with complexity (0-1).
     """
-    goals_factor = np.where(goals, 1.0, p.no_goals_factor)
-    rate = p.progress_rate * align * goals_factor * mean_trust * mean_faith \
-        * (MATURITY_PROGRESS_BASE + maturity) * np.clip(1.0 - complexity, 0.0, 1.0)
-    total = progress + rate
-    milestones = np.floor(total)
-    return total - milestones, milestones
+    return _improvement(progress, align, goals, mean_trust, mean_faith, maturity, complexity,
+                        p.progress_rate, p.no_goals_factor)
+
+
+@kernel
+def _improvement(progress, align, goals, mean_trust, mean_faith, maturity, complexity,
+                 progress_rate, no_goals_factor):
+    e = len(progress)
+    new, milestones = np.empty(e), np.empty(e)
+    for i in range(e):
+        rate = progress_rate * align[i] * (1.0 if goals[i] else no_goals_factor) \
+            * mean_trust[i] * mean_faith[i] * (MATURITY_PROGRESS_BASE + maturity[i]) \
+            * min(max(1.0 - complexity[i], 0.0), 1.0)
+        total = progress[i] + rate
+        milestones[i] = np.floor(total)
+        new[i] = total - milestones[i]
+    return new, milestones
 
 
 def share_practice(quality: np.ndarray, a: np.ndarray, b: np.ndarray, milestones: np.ndarray,
                    rate: float) -> np.ndarray:
     """Best-practice sharing: at each milestone the weaker partner closes part of the gap."""
-    gap = quality[b] - quality[a]
-    step = np.minimum(rate * milestones, 1.0) * np.abs(gap)
+    return _share_practice(quality, a, b, milestones, rate)
+
+
+@kernel
+def _share_practice(quality, a, b, milestones, rate):
     n = len(quality)
-    up_a = np.bincount(a, np.where(gap > 0, step, 0.0), minlength=n)
-    up_b = np.bincount(b, np.where(gap < 0, step, 0.0), minlength=n)
-    degree = np.maximum(np.bincount(a, milestones > 0, minlength=n)
-                        + np.bincount(b, milestones > 0, minlength=n), 1)
-    # several partners at once: move towards their average, never past the best of them
-    return np.clip(quality + (up_a + up_b) / degree, 0.0, 1.0)
+    up_a, up_b = np.zeros(n), np.zeros(n)
+    met_a, met_b = np.zeros(n), np.zeros(n)
+    for i in range(len(a)):
+        gap = quality[b[i]] - quality[a[i]]
+        step = min(rate * milestones[i], 1.0) * abs(gap)
+        up_a[a[i]] += step if gap > 0 else 0.0
+        up_b[b[i]] += step if gap < 0 else 0.0
+        if milestones[i] > 0:
+            met_a[a[i]] += 1.0
+            met_b[b[i]] += 1.0
+    out = np.empty(n)
+    for j in range(n):
+        # several partners at once: move towards their average, never past the best
+        out[j] = min(max(quality[j] + (up_a[j] + up_b[j]) / max(met_a[j] + met_b[j], 1.0),
+                         0.0), 1.0)
+    return out
 
 
 def converge_culture(culture: np.ndarray, a: np.ndarray, b: np.ndarray,
@@ -140,17 +213,27 @@ def converge_culture(culture: np.ndarray, a: np.ndarray, b: np.ndarray,
     this week: an organisation with a hundred partners does not change a hundred
     times faster than one with one (assumption).
     """
+    return _converge_culture(culture, a, b, intensity, p.convergence_rate)
+
+
+@kernel
+def _converge_culture(culture, a, b, intensity, convergence_rate):
     n, d = culture.shape
-    contacts = np.maximum(np.bincount(a, intensity, minlength=n)
-                          + np.bincount(b, intensity, minlength=n), 1.0)
-    # Only partnerships that interacted pull (the others would add zeros), and each
-    # dimension is pulled from contiguous columns of the pairs' cultures.
-    moving = np.flatnonzero(intensity)
-    a, b = a[moving], b[moving]
-    rate = p.convergence_rate * intensity[moving]
-    by_dim = np.ascontiguousarray(culture.T)
-    delta = np.empty((d, n))
-    for dim in range(d):  # a handful of culture dimensions, not agents
-        pull = rate * (by_dim[dim][b] - by_dim[dim][a])
-        delta[dim] = np.bincount(a, pull, minlength=n) - np.bincount(b, pull, minlength=n)
-    return np.clip(culture + delta.T / contacts[:, None], 0.0, 1.0)
+    contacts_a, contacts_b = np.zeros(n), np.zeros(n)
+    pulled_a, pulled_b = np.zeros((n, d)), np.zeros((n, d))
+    for i in range(len(a)):
+        contacts_a[a[i]] += intensity[i]
+        contacts_b[b[i]] += intensity[i]
+        if intensity[i] != 0.0:  # a partnership that did not interact pulls nobody
+            rate = convergence_rate * intensity[i]
+            for dim in range(d):
+                pull = rate * (culture[b[i], dim] - culture[a[i], dim])
+                pulled_a[a[i], dim] += pull
+                pulled_b[b[i], dim] += pull
+    out = np.empty((n, d))
+    for j in range(n):
+        contacts = max(contacts_a[j] + contacts_b[j], 1.0)
+        for dim in range(d):
+            out[j, dim] = min(max(culture[j, dim] + (pulled_a[j, dim] - pulled_b[j, dim])
+                                  / contacts, 0.0), 1.0)
+    return out
