@@ -30,6 +30,7 @@ from sim.dynamics import (
     relations,
     workforce,
 )
+from sim.dynamics.partnership_week import partnership_week
 from sim.geography import handoff_routes, partner_candidates
 from sim.inputs import checked, whole_number
 from sim.kinds import BLOCKING, LINKED, N_KINDS, PATHWAYS, PRODUCTIVITY, SOCIAL_CARE
@@ -432,67 +433,14 @@ class CollaborationModel(mesa.Model):
                           lent: np.ndarray) -> tuple[float, np.ndarray]:
         """Improvement, trust, confidence and culture on every partnership; returns the
         interactions, in total and per provider (each partnership's half at each end)."""
-        st, ps, cfg, rng = self.state, self.partnerships, self.config, self.rng
-        e = len(ps)
-        a, b = ps.a, ps.b
-        flow = res.edge_flow.reshape(2, e).T  # column 0: a→b, column 1: b→a
-        success = res.edge_success.reshape(2, e).T
-        lent2 = lent.reshape(2, e).T  # column 0: a lends to b
-        has_flow = flow > 1e-9
-        helped = lent2[:, ::-1] > 1e-9  # column 0: a was helped by b
-
-        # Improvement and best-practice sharing [M23 ambition, AG08 small wins].
-        align = relations.alignment(st.priorities, a, b, self.national_agenda)
-        complexity = 0.5 * (st.admin_share[a] + st.admin_share[b]) / max(
-            cfg.paperwork.max_share, 1e-9)
-        ps.progress[:], milestones = relations.improvement(
-            ps.progress, align, ps.goals, 0.5 * (ps.trust[:, 0] + ps.trust[:, 1]),
-            0.5 * (st.faith[a] + st.faith[b]), 0.5 * (st.maturity[a] + st.maturity[b]),
-            complexity, cfg.improvement)
-        st.quality = relations.share_practice(st.quality, a, b, milestones,
-                                              cfg.improvement.sharing_rate)
-
-        # Trust: experience of handoffs and aid, conflicts, decay [S93, VH03].
-        interacted = (has_flow[:, 0] | has_flow[:, 1] | helped[:, 0] | helped[:, 1]
-                      | (milestones > 0))
-        total_flow = handoffs.rowsum(flow)
-        failure = np.divide(handoffs.rowsum(flow * (1.0 - success)), total_flow,
-                            out=np.zeros(e), where=total_flow > 1e-9)
-        conflict = relations.conflicts(failure, 1.0 - self.edge_similarity, interacted,
-                                       cfg.trust, rng)
-        good = np.maximum(np.where(has_flow, success, 0.0), helped.astype(np.float64))
-        baseline = np.column_stack([st.base_trust[a], st.base_trust[b]])
-        trust = relations.update_trust(ps.trust, good, conflict, interacted, ps.formality,
-                                       baseline, 0.5 * (st.faith[a] + st.faith[b]),
-                                       self.regime.maintain, cfg.trust)
-        win = np.minimum(milestones, 1.0)[:, None] * cfg.trust.win_gain
-        ps.trust[:] = trust + win * (1.0 - trust)
-
-        # Confidence from what each side's data let it see [A21].
-        holder_maturity = np.column_stack([st.maturity[a], st.maturity[b]])
-        ps.confidence[:] = relations.update_confidence(
-            ps.confidence.ravel(), success.ravel(), has_flow.ravel(), holder_maturity.ravel(),
-            cfg.monitoring.noise, cfg.trust.confidence_rate, rng).reshape(e, 2)
-
-        # Generalised trust drifts towards the trust a provider holds in its partners.
-        n = self.n_providers
-        held = np.bincount(a, ps.trust[:, 0], minlength=n) + np.bincount(b, ps.trust[:, 1],
-                                                                          minlength=n)
-        deg = np.bincount(a, minlength=n) + np.bincount(b, minlength=n)
-        mean_held = np.divide(held, deg, out=st.base_trust.copy(), where=deg > 0)
-        st.base_trust = st.base_trust + cfg.trust.generalised_rate * (mean_held - st.base_trust)
-
-        # Culture convergence with interaction [Ax97].
-        st.culture = relations.converge_culture(st.culture, a, b, interacted.astype(np.float64),
-                                                cfg.culture)
-        self.conflicts_this_week = int(conflict.sum())
-        ps.flow[:], ps.on_time[:] = flow, success
-        ps.period_flow[:] += handoffs.rowsum(flow)
-        ps.period_on_time[:] += handoffs.rowsum(flow * success)
-        per_edge = has_flow.sum(axis=1) + helped.sum(axis=1) + (milestones > 0)
-        held = 0.5 * (np.bincount(a, per_edge, minlength=n) + np.bincount(b, per_edge,
-                                                                          minlength=n))
-        return float(has_flow.sum() + helped.sum() + (milestones > 0).sum()), held
+        st, ps = self.state, self.partnerships
+        week = partnership_week(
+            st, ps, res.edge_flow, res.edge_success, lent, self.edge_similarity,
+            relations.alignment(st.priorities, ps.a, ps.b, self.national_agenda),
+            self.regime.maintain, self.config, self.rng)
+        st.quality, st.base_trust, st.culture = week.quality, week.base_trust, week.culture
+        self.conflicts_this_week = week.conflicts
+        return week.interactions, week.interactions_held
 
     # ------------------------------------------------------------------ views
     def run(self, weeks: int | None = None) -> None:

@@ -35,12 +35,12 @@ def conflicts(failure: np.ndarray, culture_distance: np.ndarray, interacted: np.
         culture_distance: 1 - culture similarity, 0-1 (E).
         interacted: whether the partners dealt with each other this week (E).
     """
-    return _conflicts(failure, culture_distance, interacted, rng.random(len(failure)),
+    return conflicts_kernel(failure, culture_distance, interacted, rng.random(len(failure)),
                       p.conflict_rate, p.culture_conflict)
 
 
 @kernel
-def _conflicts(failure, culture_distance, interacted, u, conflict_rate, culture_conflict):
+def conflicts_kernel(failure, culture_distance, interacted, u, conflict_rate, culture_conflict):
     out = np.zeros(len(failure), dtype=np.bool_)
     for i in range(len(failure)):
         prob = conflict_rate * failure[i] * (1.0 + culture_conflict * culture_distance[i])
@@ -67,13 +67,13 @@ def update_trust(trust: np.ndarray, good: np.ndarray, conflict: np.ndarray,
         formality: (E,) contract formality, 0-1; baseline: (E, 2) holders' generalised trust.
         engagement: (E,) mean staff faith of the two partners, 0-1.
     """
-    return _update_trust(trust, good, conflict, interacted, formality, baseline, engagement,
+    return update_trust_kernel(trust, good, conflict, interacted, formality, baseline, engagement,
                          maintained, p.gain, p.loss, p.contract_softening, p.decay,
                          p.neglect_decay)
 
 
 @kernel
-def _update_trust(trust, good, conflict, interacted, formality, baseline, engagement,
+def update_trust_kernel(trust, good, conflict, interacted, formality, baseline, engagement,
                   maintained, gain, loss, contract_softening, decay, neglect_decay):
     out = np.empty(trust.shape)
     for i in range(trust.shape[0]):
@@ -102,12 +102,12 @@ def update_confidence(confidence: np.ndarray, observed: np.ndarray, seen: np.nda
             to observe; maturity: (k,) the holder's data maturity, 0-1.
         noise: observation sd at zero maturity; rate: learning rate at full maturity.
     """
-    return _update_confidence(confidence, observed, seen, maturity,
+    return update_confidence_kernel(confidence, observed, seen, maturity,
                               rng.normal(0.0, 1.0, len(observed)), noise, rate)
 
 
 @kernel
-def _update_confidence(confidence, observed, seen, maturity, z, noise, rate):
+def update_confidence_kernel(confidence, observed, seen, maturity, z, noise, rate):
     out = np.empty(len(confidence))
     for i in range(len(confidence)):
         value = confidence[i]
@@ -159,12 +159,12 @@ def improvement(progress: np.ndarray, align: np.ndarray, goals: np.ndarray,
     show where to improve [M23 monitoring; HF17]: x(``MATURITY_PROGRESS_BASE`` + maturity)),
     and slower with complexity (0-1).
     """
-    return _improvement(progress, align, goals, mean_trust, mean_faith, maturity, complexity,
+    return improvement_kernel(progress, align, goals, mean_trust, mean_faith, maturity, complexity,
                         p.progress_rate, p.no_goals_factor)
 
 
 @kernel
-def _improvement(progress, align, goals, mean_trust, mean_faith, maturity, complexity,
+def improvement_kernel(progress, align, goals, mean_trust, mean_faith, maturity, complexity,
                  progress_rate, no_goals_factor):
     e = len(progress)
     new, milestones = np.empty(e), np.empty(e)
@@ -181,11 +181,11 @@ def _improvement(progress, align, goals, mean_trust, mean_faith, maturity, compl
 def share_practice(quality: np.ndarray, a: np.ndarray, b: np.ndarray, milestones: np.ndarray,
                    rate: float) -> np.ndarray:
     """Best-practice sharing: at each milestone the weaker partner closes part of the gap."""
-    return _share_practice(quality, a, b, milestones, rate)
+    return share_practice_kernel(quality, a, b, milestones, rate)
 
 
 @kernel
-def _share_practice(quality, a, b, milestones, rate):
+def share_practice_kernel(quality, a, b, milestones, rate):
     n = len(quality)
     up_a, up_b = np.zeros(n), np.zeros(n)
     met_a, met_b = np.zeros(n), np.zeros(n)
@@ -213,11 +213,11 @@ def converge_culture(culture: np.ndarray, a: np.ndarray, b: np.ndarray,
     this week: an organisation with a hundred partners does not change a hundred
     times faster than one with one (assumption).
     """
-    return _converge_culture(culture, a, b, intensity, p.convergence_rate)
+    return converge_culture_kernel(culture, a, b, intensity, p.convergence_rate)
 
 
 @kernel
-def _converge_culture(culture, a, b, intensity, convergence_rate):
+def converge_culture_kernel(culture, a, b, intensity, convergence_rate):
     n, d = culture.shape
     contacts_a, contacts_b = np.zeros(n), np.zeros(n)
     pulled_a, pulled_b = np.zeros((n, d)), np.zeros((n, d))
