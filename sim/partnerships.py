@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from sim.jit import kernel
+
 _FIELDS = {
     "a": np.int64, "b": np.int64,
     "trust": (np.float64, 2), "confidence": (np.float64, 2),
@@ -148,13 +150,12 @@ class Partnerships:
         k = int(drop.sum())
         if k:
             # Rows before the first ended one stay where they are; the rest move up in
-            # order (one index for every field, not one boolean mask each).
+            # order, in place (one index for every field, not one boolean mask each).
             first = int(np.argmax(drop))
             moved = first + np.flatnonzero(~drop[first:])
-            m = first + len(moved)
             for arr in self._data.values():
-                arr[first:m] = arr[moved]
-            self.n = m
+                _move_up(arr, first, moved)
+            self.n = first + len(moved)
             self._sorted = None
         return k
 
@@ -167,3 +168,11 @@ class Partnerships:
             grown[: self.n] = arr[: self.n]
             self._data[name] = grown
         self._cap = new_cap
+
+
+@kernel
+def _move_up(arr, first, moved):
+    """Rows ``moved`` (increasing, each >= its destination) to ``first``, ``first + 1``, ...
+    in place: one pass, no temporary copy of the table."""
+    for i in range(len(moved)):
+        arr[first + i] = arr[moved[i]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.config import AidConfig
+from sim.jit import kernel
 from sim.kinds import SOCIAL_CARE
 
 #: Share of lent staff time useful to the borrower: the same kind of provider, the same
@@ -39,22 +40,52 @@ def mutual_aid(lender: np.ndarray, borrower: np.ndarray, trust_lender: np.ndarra
         aid_out (FTE lent per provider), aid_in (useful FTE received per provider),
         and the FTE lent along each directed partnership (2E,).
     """
-    n = len(staff)
-    slack = staff * np.maximum(1.0 - pressure, 0.0)
-    need = staff * np.maximum(pressure - 1.0, 0.0)
-    boost = (1.0 + p.formality_boost * formality) / (1.0 + p.formality_boost)
-    offer = p.rate * trust_lender * boost * np.minimum(slack[lender], need[borrower])
-    if not offer.any():
-        zero = np.zeros(n)
-        return zero, zero.copy(), offer
+    return _lend(lender, borrower, trust_lender, formality, kind, staff, pressure,
+                 SOCIAL_CARE, p.rate, p.formality_boost, p.max_lend_share)
+
+
+@kernel
+def _lend(lender, borrower, trust_lender, formality, kind, staff, pressure, social_care, rate,
+          formality_boost, max_lend_share):
+    n, k = len(staff), len(lender)
+    slack, need = np.empty(n), np.empty(n)
+    for j in range(n):
+        slack[j] = staff[j] * max(1.0 - pressure[j], 0.0)
+        need[j] = staff[j] * max(pressure[j] - 1.0, 0.0)
+    offer = np.empty(k)
+    any_offer = False
+    for i in range(k):
+        boost = (1.0 + formality_boost * formality[i]) / (1.0 + formality_boost)
+        offer[i] = rate * trust_lender[i] * boost * min(slack[lender[i]], need[borrower[i]])
+        any_offer = any_offer or offer[i] != 0.0
+    if not any_offer:
+        return np.zeros(n), np.zeros(n), offer
     # a lender never lends more than a share of its slack; a borrower takes only its need
-    total_out = np.bincount(lender, offer, minlength=n)
-    cap_out = np.divide(p.max_lend_share * slack, total_out, out=np.ones(n),
-                        where=total_out > p.max_lend_share * slack)
-    offer = offer * np.minimum(cap_out[lender], 1.0)
-    total_in = np.bincount(borrower, offer, minlength=n)
-    cap_in = np.divide(need, total_in, out=np.ones(n), where=total_in > need)
-    lent = offer * np.minimum(cap_in[borrower], 1.0)
-    aid_out = np.bincount(lender, lent, minlength=n)
-    aid_in = np.bincount(borrower, lent * skill_match(kind[lender], kind[borrower]), minlength=n)
+    total_out = np.zeros(n)
+    for i in range(k):
+        total_out[lender[i]] += offer[i]
+    cap_out = np.ones(n)
+    for j in range(n):
+        if total_out[j] > max_lend_share * slack[j]:
+            cap_out[j] = max_lend_share * slack[j] / total_out[j]
+    total_in = np.zeros(n)
+    for i in range(k):
+        offer[i] = offer[i] * min(cap_out[lender[i]], 1.0)
+        total_in[borrower[i]] += offer[i]
+    cap_in = np.ones(n)
+    for j in range(n):
+        if total_in[j] > need[j]:
+            cap_in[j] = need[j] / total_in[j]
+    lent, aid_out, aid_in = np.empty(k), np.zeros(n), np.zeros(n)
+    for i in range(k):
+        lent[i] = offer[i] * min(cap_in[borrower[i]], 1.0)
+        aid_out[lender[i]] += lent[i]
+        kind_from, kind_to = kind[lender[i]], kind[borrower[i]]
+        if kind_from == kind_to:
+            match = SKILL_MATCH_SAME_KIND
+        elif social_care[kind_from] == social_care[kind_to]:
+            match = SKILL_MATCH_SAME_SECTOR
+        else:
+            match = SKILL_MATCH_ACROSS
+        aid_in[borrower[i]] += lent[i] * match
     return aid_out, aid_in, lent

@@ -66,13 +66,20 @@ def rowsum(x: np.ndarray) -> np.ndarray:
 
 def similarity(culture: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     """Culture similarity in [0, 1]: 1 minus Euclidean distance over its maximum."""
-    # dimension by dimension, on contiguous columns: the same sums as a row sum over
-    # the dimensions, in the same order, without gathering whole rows
-    squares = None
-    for column in np.ascontiguousarray(culture.T):
-        diff = column[i] - column[j]
-        squares = diff * diff if squares is None else squares + diff * diff
-    return 1.0 - np.sqrt(squares) / np.sqrt(culture.shape[1])
+    return _similarity(culture, i, j)
+
+
+@kernel
+def _similarity(culture, i, j):
+    scale = np.sqrt(culture.shape[1])
+    out = np.empty(len(i))
+    for k in range(len(i)):
+        squares = 0.0
+        for dim in range(culture.shape[1]):  # summed in dimension order, as a row sum
+            diff = culture[i[k], dim] - culture[j[k], dim]
+            squares = diff * diff if dim == 0 else squares + diff * diff
+        out[k] = 1.0 - np.sqrt(squares) / scale
+    return out
 
 
 def distance_km(xy: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
