@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.config import AdmissionsConfig
+from sim.jit import kernel
 from sim.kinds import N_KINDS, SUPPORTS, Kind
 
 #: Support each kind of sender receives in the status quo at steady state: the mean of
@@ -73,13 +74,20 @@ def support(kind: np.ndarray, a: np.ndarray, b: np.ndarray, trust: np.ndarray,
         (N,) the highest mean trust (both directions) over the provider's partnerships
         with providers of a kind that supports its kind; 0 without any.
     """
-    out = np.zeros(len(kind))
     if not maintained or len(a) == 0:
-        return out
-    pair_trust = 0.5 * (trust[:, 0] + trust[:, 1])
-    for helped, helper in ((a, b), (b, a)):
-        mask = SUPPORTS[kind[helped], kind[helper]]
-        np.maximum.at(out, helped[mask], pair_trust[mask])
+        return np.zeros(len(kind))
+    return _best_support(kind, a, b, trust, SUPPORTS)
+
+
+@kernel
+def _best_support(kind, a, b, trust, supports):
+    out = np.zeros(len(kind))
+    for i in range(len(a)):
+        pair_trust = 0.5 * (trust[i, 0] + trust[i, 1])
+        if supports[kind[a[i]], kind[b[i]]]:  # b supports a
+            out[a[i]] = max(out[a[i]], pair_trust)
+        if supports[kind[b[i]], kind[a[i]]]:
+            out[b[i]] = max(out[b[i]], pair_trust)
     return out
 
 

@@ -12,6 +12,7 @@ def push_week(history: np.ndarray, row: np.ndarray | list[float]) -> np.ndarray:
         history: (weeks, ...) values of recent weeks, newest first.
         row: this week's values, shaped like ``history[0]``.
     """
-    new = np.roll(history, 1, axis=0)
+    new = np.empty_like(history)
     new[0] = row
+    new[1:] = history[:-1]
     return new
