@@ -201,6 +201,7 @@ class SweepCallback(hydra_glue.Callback):
         if self.design:
             _end_design_stage(config, sweep_dir)
             return
+        _tidy_chunks(sweep_dir)
         if not self.report:
             return
         report = write_report(sweep_dir, figures=self.figures)
@@ -232,8 +233,7 @@ def _end_design_stage(config: Any, sweep_dir: Path) -> None:
 
     spec = design_of(config)
     stage_dir = sweep_dir / spec.stage
-    for chunk in sorted(stage_dir.glob("chunk-*")):  # Hydra's record of each launched chunk
-        hydra_glue.remove_job_files(chunk, default_name=PROG)
+    _tidy_chunks(stage_dir)
     failed = analyses.failed_runs(stage_dir)
     if failed:
         print(f"{PROG}: error: {failed} runs of {display_path(stage_dir)} failed (see "
@@ -256,6 +256,15 @@ def _end_design_stage(config: Any, sweep_dir: Path) -> None:
     except Exception as err:  # Hydra would turn an exception in a callback into a warning
         fail(f"the analysis could not be written ({type(err).__name__}: {err}); the runs "
              f"are kept; rebuild it with `python -m sim.analyses {display_path(sweep_dir)}`", 1)
+
+
+def _tidy_chunks(sweep_dir: Path) -> None:
+    """Remove Hydra's record of each launched chunk (its folder, once empty): the runs
+    are in their own folders, with their own provenance."""
+    from sim.sweep import CHUNK_PREFIX
+
+    for chunk in sorted(sweep_dir.glob(f"{CHUNK_PREFIX}*")):
+        hydra_glue.remove_job_files(chunk, default_name=PROG)
 
 
 def _run_stage(sweep_dir: Path, stage: str, settings: dict[str, str]) -> None:

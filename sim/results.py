@@ -27,6 +27,7 @@ YAML): no pickle, so results stay readable across Python and library versions.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import importlib.metadata
 import json
@@ -66,7 +67,7 @@ PROVENANCE = "provenance.json"
 RUN_FILES: tuple[str, ...] = (WEEKLY, SUMMARY, CONFIG, PROVENANCE)
 #: Distributions whose versions provenance records.
 PACKAGES: tuple[str, ...] = ("collabsim", "numpy", "pandas", "mesa", "hydra-core", "omegaconf",
-                             "scipy", "pyarrow")
+                             "scipy", "pyarrow", "numba", "llvmlite")
 FORMAT_VERSION = 1
 #: Subfolder of an output folder (a single run's Hydra output dir, or a sweep's job
 #: folder) that holds the run itself.
@@ -287,14 +288,21 @@ def provenance(result: RunResult, extra: dict | None = None, started: datetime |
 
 
 def package_versions() -> dict[str, str | None]:
-    """Python's version and the installed versions of the packages results depend on."""
+    """Python's version and the installed versions of the packages results depend on,
+    as this process first found them (what its code was imported from): read once per
+    process, not once per run."""
+    return dict(_installed_versions())
+
+
+@functools.cache
+def _installed_versions() -> tuple[tuple[str, str | None], ...]:
     versions: dict[str, str | None] = {"python": platform.python_version()}
     for name in PACKAGES:
         try:
             versions[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
             versions[name] = None
-    return versions
+    return tuple(versions.items())
 
 
 def git_state(path: str | os.PathLike | None = None) -> dict | None:

@@ -329,7 +329,7 @@ def start_sweep(config: Any, reference: Mapping | None, question: str | None,
     for i, job_dir in enumerate(plan.job_dirs):  # temporary names, and runs to be replaced
         tidy_job_dir(job_dir, remove_run=i in launch and plan.status[i] != "missing")
     choices = hydra_glue.select(config, "hydra.runtime.choices") or {}
-    chunks = _chunks(plan, _chunk_size(plan, config)) if plan.design else None
+    chunks = _chunks(plan, _chunk_size(plan, config))
     if plan.design:
         write_design(plan.sweep_dir, *plan.design)
     write_manifest(plan.sweep_dir, plan.jobs, plan.subdirs,
@@ -339,31 +339,35 @@ def start_sweep(config: Any, reference: Mapping | None, question: str | None,
                    launcher=choices.get("hydra/launcher") if choices else None,
                    fingerprints=plan.fingerprints, weeks=plan.weeks,
                    values=plan.values or None, chunks=chunks)
-    if chunks is None:
-        hydra_glue.launch_only(plan.sweep_dir, {tuple(plan.jobs[i]): plan.subdirs[i]
-                                                for i in plan.to_launch})
-    else:
+    if plan.design:
         stage = plan.design[0].stage  # Hydra's sweep folder holds the stage's folder
         hydra_glue.launch_as(plan.sweep_dir.parent,
                              [(plan.basic[members[0] % len(plan.basic)], f"{stage}/{name}")
                               for name, members in chunks.items()])
+    else:  # a chunk is launched as its first job; the others set their own replicate
+        hydra_glue.launch_as(plan.sweep_dir, [(plan.jobs[members[0]], name)
+                                              for name, members in chunks.items()])
     _say(plan)
     return plan
 
 
-#: Launched jobs of a design sweep are named ``chunk-0003``: each runs design points
-#: one after another (:func:`execute_chunk`), so that Hydra composes one config per
-#: chunk rather than one per point (a few tenths of a second each, in the launching
-#: process).
+#: The jobs a sweep launches are named ``chunk-0003``: each runs several of the sweep's
+#: runs one after another (:func:`execute_chunk`), so that Hydra composes one config per
+#: chunk rather than one per run (a few tenths of a second each, in the launching
+#: process, one job after another: most of a short sweep's time before chunks).
 CHUNK_PREFIX = "chunk-"
+#: Launched jobs per worker: enough that workers finishing at different times share out
+#: the last chunks, few enough that composing them costs little (technical).
+CHUNKS_PER_WORKER = 4
 
 
 def _chunk_size(plan: Plan, config: Any) -> int:
-    """Points per launched job: the design's ``chunk``, or about four jobs per worker."""
-    spec = plan.design[0]
-    if spec.chunk:
-        return spec.chunk
-    return max(1, math.ceil(len(plan.to_launch) / (4 * (workers(config) or 2))))
+    """Runs per launched job: a design's ``chunk``, or about ``CHUNKS_PER_WORKER``
+    launched jobs per worker."""
+    if plan.design and plan.design[0].chunk:
+        return plan.design[0].chunk
+    return max(1, math.ceil(len(plan.to_launch)
+                            / (CHUNKS_PER_WORKER * (workers(config) or 2))))
 
 
 def workers(config: Any) -> int | None:
@@ -375,11 +379,14 @@ def workers(config: Any) -> int | None:
 
 
 def _chunks(plan: Plan, size: int) -> dict[str, list[int]]:
-    """The design jobs to launch, grouped: each chunk shares one sweeper job (its
-    replicate, regime, ...), so one composed config serves every point in it."""
-    by_basic: dict[int, list[int]] = {}
+    """The jobs to launch, grouped so that one composed config serves every run of a
+    chunk: a design's chunk shares one sweeper job (its replicate, regime, ...), and
+    other sweeps' chunks share every override but the replicate and seed."""
+    by_basic: dict[Any, list[int]] = {}
     for i in plan.to_launch:
-        by_basic.setdefault(i % len(plan.basic), []).append(i)
+        shared = (i % len(plan.basic) if plan.design else
+                  tuple(o for o in plan.jobs[i] if not is_replication_key(_key(o))))
+        by_basic.setdefault(shared, []).append(i)
     chunks: dict[str, list[int]] = {}
     for members in by_basic.values():
         for start in range(0, len(members), size):
@@ -512,13 +519,13 @@ def execute_job(cfg: Any, output_dir: str | os.PathLike, overrides: Sequence[str
 
 def execute_chunk(cfg: Any, chunk_dir: str | os.PathLike,
                   facts: Mapping[str, Any] | None = None) -> list[dict]:
-    """Run a design sweep's chunk: each of its points, one after another, into its folder.
+    """Run a sweep's chunk: each of its runs, one after another, into its own folder.
 
-    The chunk's jobs and their point values are read from the sweep's plan
-    (``sweep.json``, written before launch); each point's scenario is the chunk's
-    composed scenario with the point's values set, validated again by the schema, so
-    its run is the run its recorded overrides name. Each point goes through :func:`execute` on
-    its own: a failing point records ``FAILED.json`` and the others go on.
+    The chunk's jobs, their replicates and a design's point values are read from the
+    sweep's plan (``sweep.json``, written before launch); each job's scenario is the
+    chunk's composed scenario with its replicate (and point) set, validated again by the
+    schema, so its run is the run its recorded overrides name. Each job goes through
+    :func:`execute` on its own: a failing one records ``FAILED.json`` and the others go on.
     """
     from sim.sweep_store import read_manifest
 
@@ -534,7 +541,8 @@ def execute_chunk(cfg: Any, chunk_dir: str | os.PathLike,
         job = manifest["jobs"][i]
         job_dir = chunk_dir.parent / job["dir"]
         try:
-            scenario = from_dict(with_values(base, job.get("values") or {}))
+            scenario = from_dict(with_values(base, {**replicate_of(job["overrides"]),
+                                                    **(job.get("values") or {})}))
         except ConfigError as err:
             write_failure(job_dir, err, job["overrides"], datetime.now(UTC))
             out.append({"status": "failed", "dir": str(job_dir), "error": str(err)})
