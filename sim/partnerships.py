@@ -59,12 +59,6 @@ class Partnerships:
     def __len__(self) -> int:
         return self.n
 
-    def __getattr__(self, name: str) -> np.ndarray:
-        data = self.__dict__.get("_data")
-        if data is not None and name in data:
-            return data[name][: self.n]
-        raise AttributeError(name)
-
     # ------------------------------------------------------------------ queries
     def keys(self) -> np.ndarray:
         """Unique integer key ``a * n_providers + b`` of each partnership."""
@@ -176,3 +170,13 @@ def _move_up(arr, first, moved):
     in place: one pass, no temporary copy of the table."""
     for i in range(len(moved)):
         arr[first + i] = arr[moved[i]]
+
+
+def _field(name: str) -> property:
+    """The active rows of a field: ``ps.trust`` is ``ps._data["trust"][:ps.n]`` (a view)."""
+    return property(lambda self: self._data[name][: self.n],
+                    doc=f"``{name}`` of every active partnership (a view of its rows).")
+
+
+for _name in _FIELDS:  # one property per field: cheaper than a __getattr__ fallback
+    setattr(Partnerships, _name, _field(_name))

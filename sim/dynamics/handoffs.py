@@ -106,9 +106,9 @@ def observed_intake(history: np.ndarray, maturity: np.ndarray, sender: np.ndarra
         max_lag_weeks: lag at zero clarity (weeks); noise: sd at zero clarity.
     """
     z = rng.standard_normal(sender.shape)
-    seen, log_noise = _observation(history, maturity, sender, receiver,
-                                   np.broadcast_to(np.asarray(told, dtype=np.float64),
-                                                   sender.shape), max_lag_weeks, noise, z)
+    told = np.full(sender.shape, told) if np.ndim(told) == 0 else told
+    seen, log_noise = _observation(history, maturity, sender, receiver, told, max_lag_weeks,
+                                   noise, z)
     return seen * np.exp(log_noise)
 
 
