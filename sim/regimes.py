@@ -18,6 +18,7 @@ from sim.config import RegimeConfig
 from sim.dynamics.handoffs import distance_km, similarity
 from sim.dynamics.relations import alignment
 from sim.geography import assigned_partners, replacement_partners
+from sim.jit import kernel
 from sim.kinds import N_KINDS, PATHWAYS
 
 if TYPE_CHECKING:
@@ -173,37 +174,63 @@ def form_partnerships(model: CollaborationModel, regime: RegimeConfig) -> int:
     searching = np.flatnonzero(room & (rng.random(model.n_providers) < chance))
     if len(searching) == 0:
         return 0
-    cand = model.candidates[searching]
-    weights = model.candidate_weights[searching]
-    cum = np.cumsum(weights, axis=1)
-    total = cum[:, -1]
-    pick = (cum < (rng.random(len(searching)) * total)[:, None]).sum(axis=1)
-    pick = np.minimum(pick, cand.shape[1] - 1)
-    a = searching[total > 0]
-    b = cand[np.arange(len(searching)), pick][total > 0]
-    keep = (b >= 0) & room[np.maximum(b, 0)]
-    a, b = a[keep], b[keep]
+    a, b = _proposed(searching, model.candidates, model.candidate_weights,
+                     rng.random(len(searching)), room)
     if len(a) == 0:
         return 0
     sim = similarity(st.culture, a, b)
     align = alignment(st.priorities, a, b, model.national_agenda)
-    dist = distance_km(st.xy, a, b)
-
-    def value(i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        added_admin = (model.config.paperwork.fte_per_partnership
-                       * (1.0 + (degree[i] + 1)
-                          / (model.config.paperwork.complexity_partners * span[i]))
-                       / np.maximum(st.staff[i], 1e-9))
-        return (cfg.value_trust * st.base_trust[i] + cfg.value_culture * sim
-                + cfg.value_alignment * align - dist / cfg.value_distance_km
-                - cfg.value_burden * (added_admin + st.admin_share[i]))
-
-    agree = (value(a, b) > cfg.risk_threshold) & (value(b, a) > cfg.risk_threshold)
+    agree = _worth_it(a, b, sim, align, distance_km(st.xy, a, b), degree, span, st.staff,
+                      st.base_trust, st.admin_share, cfg.value_trust, cfg.value_culture,
+                      cfg.value_alignment, cfg.value_distance_km, cfg.value_burden,
+                      cfg.risk_threshold, model.config.paperwork.fte_per_partnership,
+                      model.config.paperwork.complexity_partners)
     a, b, sim = a[agree], b[agree], sim[agree]
     trust_a, trust_b = st.base_trust[a], st.base_trust[b]
     formality = chosen_formality(regime, np.minimum(trust_a, trust_b), sim)
     return model.partnerships.add(a, b, trust_a=trust_a, trust_b=trust_b, formality=formality,
                                   mandated=False, goals=regime.shared_goals, week=model.week)
+
+
+@kernel
+def _proposed(searching, candidates, weights, u, room):
+    """Each searching provider's pick among its candidates (by cumulative weight against
+    its uniform draw ``u``), kept where it has candidates and the pick has room."""
+    a, b = np.empty(len(searching), dtype=np.int64), np.empty(len(searching), dtype=np.int64)
+    k, width = 0, candidates.shape[1]
+    for s in range(len(searching)):
+        row = searching[s]
+        cum = np.cumsum(weights[row])
+        total = cum[width - 1]
+        pick = 0
+        for c in range(width):
+            pick += cum[c] < u[s] * total
+        pick = min(pick, width - 1)
+        partner = candidates[row, pick]
+        if total > 0 and partner >= 0 and room[partner]:
+            a[k], b[k] = row, partner
+            k += 1
+    return a[:k], b[:k]
+
+
+@kernel
+def _worth_it(a, b, sim, align, dist, degree, span, staff, base_trust, admin_share,
+              value_trust, value_culture, value_alignment, value_distance_km, value_burden,
+              risk_threshold, fte_per_partnership, complexity_partners):
+    """Whether both sides find the match worth it: prior trust, culture similarity and
+    aligned priorities outweigh distance and the paperwork it adds, by the threshold."""
+    agree = np.empty(len(a), dtype=np.bool_)
+    for k in range(len(a)):
+        agree[k] = True
+        for i in (a[k], b[k]):
+            added_admin = (fte_per_partnership
+                           * (1.0 + (degree[i] + 1) / (complexity_partners * span[i]))
+                           / max(staff[i], 1e-9))
+            value = (value_trust * base_trust[i] + value_culture * sim[k]
+                     + value_alignment * align[k] - dist[k] / value_distance_km
+                     - value_burden * (added_admin + admin_share[i]))
+            agree[k] = agree[k] and value > risk_threshold
+    return agree
 
 
 def end_partnerships(model: CollaborationModel, regime: RegimeConfig) -> int:
