@@ -23,6 +23,24 @@ CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 SHORT: dict = {"system": {"name": "teaching"}, "time": {"burn_in_weeks": 52, "policy_weeks": 104}}
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Compile the model's kernels once, before any test process needs them.
+
+    The first run after a change compiles the Numba kernels (``sim.jit``: about 20 s of
+    CPU) and caches them on disk; every later process loads them in a fraction of a
+    second. Done here, in the process that starts pytest (before xdist starts its
+    workers), so that the workers and the many processes the tests start find them
+    cached rather than compiling them all at once.
+    """
+    if hasattr(session.config, "workerinput"):  # an xdist worker: the controller did it
+        return
+    import sim
+
+    for regime in ("hybrid", "mandated"):  # local and assigned partners, reviews, exits
+        sim.run(from_dict(merge(SHORT, {"time": {"burn_in_weeks": 8, "policy_weeks": 60},
+                                        "regime": group_file("regime", regime)})))
+
+
 def merge(base: dict, overrides: dict) -> dict:
     """Nested dicts: ``overrides`` on top of ``base`` (neither is modified)."""
     out = copy.deepcopy(base)
