@@ -25,6 +25,15 @@ FILES = ("effects.csv", "robustness.csv", "calibration.csv", "validation.md",
          "validation.json")
 #: Written when the regime decomposition ran (an older one is removed when it did not).
 DECOMPOSITION_FILE = "decomposition.csv"
+#: Sections run on their own and written beside the report as ``<name>.md`` (the
+#: between-site pattern, ``collabsim-validate-sites``): a regenerated report keeps each,
+#: between its :func:`markers`.
+KEPT_SECTIONS = ("between_sites",)
+
+
+def markers(name: str) -> tuple[str, str]:
+    """The comment lines around a kept section in ``validation.md``."""
+    return f"<!-- {name}:start -->", f"<!-- {name}:end -->"
 
 
 def write_report(settings: Settings, base: SimConfig, effects: pd.DataFrame,
@@ -279,4 +288,9 @@ def markdown(settings: Settings, base: SimConfig, summary: list[dict], robust: l
                 lines.append(f"- {x['setting']}: {x['pattern']}: {x['criterion']} (effect "
                              f"{x['effect']:+.4g}, [{x['ci_low']:+.4g}, {x['ci_high']:+.4g}])")
         lines.append("")
+    for name in KEPT_SECTIONS:  # run on their own; not regenerated here
+        kept = settings.out / f"{name}.md"
+        if kept.is_file():
+            start, end = markers(name)
+            lines += [start, kept.read_text(encoding="utf-8").rstrip(), end, ""]
     return "\n".join(lines)
