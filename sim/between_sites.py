@@ -370,8 +370,10 @@ def write(found: Mapping[str, Mapping[str, Any]], out: Path, section: str) -> No
 
 
 def _commit() -> str:
+    """The checkout's commit, ``-dirty`` if it has uncommitted changes (taken before the
+    runs, so that a commit made while they run cannot be credited with them)."""
     try:
-        done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+        done = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True,
                               text=True, timeout=10, cwd=Path(__file__).parent)
         return done.stdout.strip() or "unknown"
     except (OSError, subprocess.SubprocessError):
@@ -402,6 +404,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                               "not allowed; replicates >= 2 (an interval needs two), "
                               "workers >= 1")
         base = build([*SYSTEM, *args.overrides])
+        commit = _commit()
         found = measure(args.overrides, range(args.replicates), args.workers,
                         progress=not args.no_progress)
     except ConfigError as err:
@@ -414,7 +417,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         [f"--replicates {args.replicates}"] if args.replicates != 5 else []),
         *([f"--out {args.out}"] if args.out != Path("docs/validation") else []),
         *args.overrides]
-    section = markdown(found, " ".join(words), _commit(), args.replicates, base)
+    section = markdown(found, " ".join(words), commit, args.replicates, base)
     write(found, args.out, section)
     ok = all(found["with_context"][k]["passed"] for k in ("history", "both_directions"))
     print(f"between sites: with the area context {HISTORY.name} "

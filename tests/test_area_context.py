@@ -209,7 +209,7 @@ def run(system: dict, context: dict | None = None, seed: int = 5) -> sim.RunResu
                               "context": context or {}, "regime": {"name": "mandated"}}))
 
 
-@pytest.mark.parametrize("system", [{"name": "teaching"}, {"name": "ics", "scale": 0.25},
+@pytest.mark.parametrize("system", [{"name": "teaching"}, {"name": "ics"},
                                     {"name": "england_synthetic", "scale": 0.02}])
 def test_systems_that_are_not_englands_icbs_ignore_the_context(system) -> None:
     default, off = run(system), run(system, OFF)
