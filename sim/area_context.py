@@ -12,7 +12,8 @@ scaled by one declared parameter of ``context``:
   whose vacancy odds are R times England's and whose turnover is m times England's
   needs (1 - f') / f' = (R / m) (1 - f) / f (:func:`fill_rate_for_odds`).
 - **History of collaboration** (``collaboration_history``, share of trust): ICBs with
-  earlier integration programmes (``history.csv``) start with higher generalised trust.
+  earlier integration programmes (``history.csv``) start with higher generalised trust
+  (the starting value only: the burn-in forgets most of it; ODD, "Area context").
 - **Local leadership** (``area_leadership_spread``, sd): each ICB's leaders sit above or
   below the national enthusiasm and realism by an offset drawn once per run.
 
@@ -37,7 +38,7 @@ from sim.england_context import load_history, load_regions
 from sim.system import ProviderTable
 
 __all__ = ["NATIONAL", "AreaContext", "area_rows", "build", "centred", "fill_rate_for_odds",
-           "history_offsets", "leadership_offsets", "multipliers", "provider_rates",
+           "history_offsets", "leadership_offsets", "multipliers", "regional_rates",
            "rates", "shifted", "vacancy_odds_ratio", "weighted_mean"]
 
 
@@ -162,22 +163,16 @@ def leadership_offsets(rng: np.random.Generator, weights: np.ndarray, spread: fl
     return spread * centred(draws[0], weights), spread * centred(draws[1], weights)
 
 
-def provider_rates(social: np.ndarray, area: np.ndarray, nhs: float, social_care: float,
-                   region_of_area: np.ndarray | None = None,
-                   by_region: np.ndarray | None = None) -> np.ndarray:
-    """Each provider's rate: the national NHS or social care rate, times its region's
-    multiplier where one is given.
+def regional_rates(social: np.ndarray, area: np.ndarray, region_of_area: np.ndarray,
+                   by_region: np.ndarray) -> np.ndarray:
+    """Each provider's rate from its region's rates.
 
     Args:
         social: (N,) bool, the provider is adult social care.
         area: (N,) area index of each provider.
-        nhs, social_care: national rates.
-        region_of_area: (areas,) region index of each area (None: national rates).
-        by_region: (regions, 2) rates [NHS, social care] of each region that replace the
-            national ones (None: national rates).
+        region_of_area: (areas,) region index of each area.
+        by_region: (regions, 2) rates [NHS, social care] of each region (any unit).
     """
-    if region_of_area is None or by_region is None:
-        return np.where(social, social_care, nhs)
     regional = by_region[region_of_area[area]]
     return np.where(social, regional[:, 1], regional[:, 0])
 
@@ -233,14 +228,15 @@ def rates(context: AreaContext, social: np.ndarray, area: np.ndarray, config: Si
     """
     wf = config.workforce
     if context.region_of_area is None or config.context.regional_labour_market == 0.0:
-        return (provider_rates(social, area, wf.turnover_nhs, wf.turnover_social_care),
-                provider_rates(social, area, wf.fill_rate_nhs, wf.fill_rate_social_care))
+        # exactly the arrays the weekly step built before there was an area context
+        return (np.where(social, wf.turnover_social_care, wf.turnover_nhs),
+                np.where(social, wf.fill_rate_social_care, wf.fill_rate_nhs))
     national_turnover = np.array([wf.turnover_nhs, wf.turnover_social_care])
     national_fill = np.array([wf.fill_rate_nhs, wf.fill_rate_social_care])
     fill = fill_rate_for_odds(national_fill, context.vacancy_odds, context.turnover)
-    return (provider_rates(social, area, 0, 0, context.region_of_area,
+    return (regional_rates(social, area, context.region_of_area,
                            national_turnover * context.turnover),
-            provider_rates(social, area, 0, 0, context.region_of_area, fill))
+            regional_rates(social, area, context.region_of_area, fill))
 
 
 def shifted(mean: float, offsets: np.ndarray | None, area: np.ndarray) -> float | np.ndarray:
