@@ -94,7 +94,10 @@ def test_a_bad_argument_fails_before_anything_runs(tmp_path, capsys) -> None:
 def test_a_regenerated_validation_report_keeps_the_section(tmp_path) -> None:
     (tmp_path / "between_sites.md").write_text("## Between-site variation\n\nkept\n",
                                                encoding="utf-8")
-    text = report_markdown(Settings(out=tmp_path), sim.SimConfig(), [], [], pd.DataFrame(),
-                           {})
+    robust = [{"setting": "low_trust", "pattern": "1_mandates", "criterion": "coordination",
+               "passed": False, "effect": -0.001, "ci_low": -0.02, "ci_high": 0.01}]
+    text = report_markdown(Settings(out=tmp_path), sim.SimConfig(), [], robust,
+                           pd.DataFrame(), {})
     start, end = markers("between_sites")
     assert f"{start}\n## Between-site variation\n\nkept\n{end}" in text
+    assert "## Robustness" in text  # the other sections are still there

@@ -265,6 +265,11 @@ def markdown(settings: Settings, base: SimConfig, summary: list[dict], robust: l
                          f"{median:.3f} | {t['low']:.3f}-{t['high']:.3f} | {inside(median)} | "
                          f"{inside(i.mean)} | {t['source']} |")
         lines.append("")
+    for name in KEPT_SECTIONS:  # run on their own; not regenerated here
+        kept = settings.out / f"{name}.md"
+        if kept.is_file():
+            start, end = markers(name)
+            lines += [start, kept.read_text(encoding="utf-8").rstrip(), end, ""]
     if robust:
         lines += ["## Robustness", "",
                   f"Each pattern again at other plausible settings, {n_robust} paired "
@@ -288,9 +293,4 @@ def markdown(settings: Settings, base: SimConfig, summary: list[dict], robust: l
                 lines.append(f"- {x['setting']}: {x['pattern']}: {x['criterion']} (effect "
                              f"{x['effect']:+.4g}, [{x['ci_low']:+.4g}, {x['ci_high']:+.4g}])")
         lines.append("")
-    for name in KEPT_SECTIONS:  # run on their own; not regenerated here
-        kept = settings.out / f"{name}.md"
-        if kept.is_file():
-            start, end = markers(name)
-            lines += [start, kept.read_text(encoding="utf-8").rstrip(), end, ""]
     return "\n".join(lines)
