@@ -108,6 +108,22 @@ class ContextConfig:
                                           0.0, 0.5, role=UNCERTAIN,
                                           evidence="[M23]; Assumption",
                                           plausible=(0.06, 0.2))
+    # Area context: inert unless the areas are England's ICBs (system=england), so that
+    # one-area and synthetic systems are unchanged (sim/area_context.py, ODD "Area context").
+    regional_labour_market: float = param(
+        1.0, "share 0-1", "how far each ICB's turnover and vacancy follow its NHS England "
+        "region's published rates relative to England's (0 = every area at the national "
+        "rates; system=england only)", *SHARE, role=UNCERTAIN,
+        evidence="[RLM]; Assumption", plausible=(0.0, 1.0))
+    collaboration_history: float = param(
+        0.2, "share 0-1 of trust", "generalised trust an ICB with the fullest history of "
+        "integration programmes (a pioneer and an early ICS) starts with above one with "
+        "none; centred, England's population-weighted mean unchanged (system=england only)",
+        *SHARE, role=UNCERTAIN, evidence="[AG08], [HIST]; Assumption", plausible=(0.0, 0.4))
+    area_leadership_spread: float = param(
+        0.05, "sd", "between ICBs, of each ICB's offset of leaders' enthusiasm and realism "
+        "from the national means; centred, population-weighted mean 0 (system=england only)",
+        0.0, 0.5, role=UNCERTAIN, evidence="[M23], [A22]; Assumption", plausible=(0.0, 0.1))
 
 
 # --------------------------------------------------------------------------- regime

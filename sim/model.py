@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
-from sim import outcomes
+from sim import area_context, outcomes
 from sim.agents import Provider
 from sim.config import SimConfig
 from sim.dynamics import (
@@ -104,13 +104,17 @@ class CollaborationModel(mesa.Model):
         else:  # an int replaces the config's root seed
             root = np.random.SeedSequence(config.seed if rng is None else whole_number("rng", rng),
                                           spawn_key=(config.replicate,))
-        layout_seq, dynamics_seq = root.spawn(2)
+        # A third stream for the area context, so that drawing it consumes nothing of the
+        # other two (spawn(3) gives the same first two children as spawn(2)).
+        layout_seq, dynamics_seq, context_seq = root.spawn(3)
         super().__init__(rng=dynamics_seq)
         self.config = config
         layout_rng = np.random.default_rng(
             layout_seq if config.system.layout_seed is None else config.system.layout_seed)
         self.table = table if table is not None else build_system(config.system, layout_rng)
         self.n_providers = self.table.n
+        self.area_context = area_context.build(self.table, config,
+                                               np.random.default_rng(context_seq))
         if self.n_providers == 0:
             raise ValueError("the provider system is empty")
         self.week = -config.time.burn_in_weeks
@@ -120,6 +124,9 @@ class CollaborationModel(mesa.Model):
         self.national_agenda: np.ndarray | None = None  # set by a regime with national priorities
         self.failed_pairs = np.zeros(0, dtype=np.int64)  # pair keys an authority's review ended
         self.state = self._initial_state()
+        #: Base turnover (per year) and fill rate (share per week) of each provider.
+        self.turnover_rate, self.fill_rate = area_context.rates(
+            self.area_context, SOCIAL_CARE[self.state.kind], self.state.area, config)
         self._build_neighbourhoods()
         self.partnerships = Partnerships(self.n_providers, capacity=4 * self.n_providers,
                                          pair_attributes=self._pair_attributes)
@@ -151,7 +158,7 @@ class CollaborationModel(mesa.Model):
         n = t.n
         kind = t.kind.astype(np.int64)
         funded = t.size.astype(np.float64)
-        lead, ctx = cfg.leadership, cfg.context
+        lead, ctx, ac = cfg.leadership, cfg.context, self.area_context
 
         def around(mean: float, sd: float, size: int | tuple = n) -> np.ndarray:
             return np.clip(rng.normal(mean, sd, size), 0.0, 1.0)
@@ -174,12 +181,14 @@ class CollaborationModel(mesa.Model):
             backlog=np.zeros(n),
             culture=culture,
             priorities=rng.dirichlet(np.full(PRIORITY_AREAS, ctx.priority_concentration), n),
-            enthusiasm=around(lead.enthusiasm, lead.spread),
-            realism=around(lead.realism, lead.spread),
+            enthusiasm=around(area_context.shifted(lead.enthusiasm, ac.enthusiasm, t.area),
+                              lead.spread),
+            realism=around(area_context.shifted(lead.realism, ac.realism, t.area), lead.spread),
             faith=around(belief.NEUTRAL_FAITH, belief.INITIAL_FAITH_SD),
             maturity=np.full(n, cfg.monitoring.initial_maturity),
             quality=around(relations.INITIAL_QUALITY_MEAN, ctx.initial_quality_spread),
-            base_trust=around(ctx.initial_trust, ctx.trust_spread),
+            base_trust=around(area_context.shifted(ctx.initial_trust, ac.trust, t.area),
+                              ctx.trust_spread),
             admin_share=np.zeros(n), pressure=np.full(n, ctx.demand_ratio),
             overload=np.zeros(n), experience=np.full(n, belief.INITIAL_EXPERIENCE),
             autonomy_loss=np.zeros(n),
@@ -348,11 +357,9 @@ class CollaborationModel(mesa.Model):
                                                 cfg.workforce.overload_memory_weeks)
         social = SOCIAL_CARE[st.kind]
         wf = cfg.workforce
-        leave = workforce.leave_rate(np.where(social, wf.turnover_social_care, wf.turnover_nhs),
-                                     st.overload, st.faith, wf)
+        leave = workforce.leave_rate(self.turnover_rate, st.overload, st.faith, wf)
         st.staff, leavers, _ = workforce.update_staff(
-            st.staff, st.funded, leave,
-            np.where(social, wf.fill_rate_social_care, wf.fill_rate_nhs), wf.labour_supply)
+            st.staff, st.funded, leave, self.fill_rate, wf.labour_supply)
         self.leavers_window = history.push_week(self.leavers_window,
                                                 workforce.by_sector(leavers, social))
         self.staff_window = history.push_week(self.staff_window,

@@ -25,6 +25,15 @@ FILES = ("effects.csv", "robustness.csv", "calibration.csv", "validation.md",
          "validation.json")
 #: Written when the regime decomposition ran (an older one is removed when it did not).
 DECOMPOSITION_FILE = "decomposition.csv"
+#: Sections run on their own and written beside the report as ``<name>.md`` (the
+#: between-site pattern, ``collabsim-validate-sites``): a regenerated report keeps each,
+#: between its :func:`markers`.
+KEPT_SECTIONS = ("between_sites",)
+
+
+def markers(name: str) -> tuple[str, str]:
+    """The comment lines around a kept section in ``validation.md``."""
+    return f"<!-- {name}:start -->", f"<!-- {name}:end -->"
 
 
 def write_report(settings: Settings, base: SimConfig, effects: pd.DataFrame,
@@ -256,6 +265,11 @@ def markdown(settings: Settings, base: SimConfig, summary: list[dict], robust: l
                          f"{median:.3f} | {t['low']:.3f}-{t['high']:.3f} | {inside(median)} | "
                          f"{inside(i.mean)} | {t['source']} |")
         lines.append("")
+    for name in KEPT_SECTIONS:  # run on their own; not regenerated here
+        kept = settings.out / f"{name}.md"
+        if kept.is_file():
+            start, end = markers(name)
+            lines += [start, kept.read_text(encoding="utf-8").rstrip(), end, ""]
     if robust:
         lines += ["## Robustness", "",
                   f"Each pattern again at other plausible settings, {n_robust} paired "
