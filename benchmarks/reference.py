@@ -124,3 +124,16 @@ def _extract(sha: str, repo: Path, into: Path, commit: str) -> None:
     if proc.wait() != 0:
         raise ReferenceError(f"git archive {commit!r} failed (exit {proc.returncode}): "
                              f"{stderr.strip()} {HINT}")
+
+
+def environment(tree: Path) -> dict[str, str]:
+    """This process's environment with ``tree`` first on ``PYTHONPATH``.
+
+    A process started with it (in ``tree``, or through a console script, whose own folder
+    comes first on the path) imports ``tree``'s ``sim`` and ``benchmarks`` rather than
+    the checkout installed in the virtual environment.
+    """
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(tree) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH")
+                                     else "")
+    return env
