@@ -133,8 +133,11 @@ def first_run(tree: Path, weeks: tuple[int, int], system: str = "ics",
     path), so it imports that tree's ``sim``; the path it prints is checked.
 
     Raises:
-        RuntimeError: the process failed, or imported ``sim`` from another tree.
+        RuntimeError: ``tree`` has no ``sim`` package, the process failed, or it
+            imported ``sim`` from another tree.
     """
+    if not (tree / "sim" / "__init__.py").is_file():
+        raise RuntimeError(f"no sim package in {tree}")
     proc, wall, cpu = timed_process(first_run_command(weeks, system), tree, tree, timeout,
                                     "first run")
     imported = Path(proc.stdout.strip().splitlines()[-1]).resolve()
