@@ -255,6 +255,8 @@ def markdown(report: dict) -> str:
     out.append(table(["figure", "measured", "target", "result", "how measured"], rows))
     out.append("")
 
+    ref = report.get("reference") or {}
+    commit = ref.get("commit")
     if report["systems"]:
         out.append("## Systems (default scenario: status-quo burn-in, then the local regime)")
         out.append("")
@@ -264,7 +266,8 @@ def markdown(report: dict) -> str:
                  s["seconds_per_year"], f"{s['provider_weeks_per_second']:,.0f}",
                  f"{s['partnership_weeks_per_second']:,.0f}", f"{s['peak_rss_mb']:,.0f}",
                  f"{100 * s['step_cpu_share']:.0f}%"]
-                for s in report["systems"]]
+                for s in report["systems"] + [{**r, "system": f"{r['system']} ({commit})"}
+                                              for r in ref.get("systems") or []]]
         out.append(table(["system", "providers", "mean partnerships", "weeks", "build s",
                           "steps s", "total s", "s per simulated year",
                           "provider-weeks/s", "partnership-weeks/s", "peak RSS MB",
@@ -288,7 +291,8 @@ def markdown(report: dict) -> str:
                  f"{p['mean_partnerships']:,.0f}", p["weeks"], p["total_seconds"],
                  p["step_seconds"] / p["weeks"] * 1000, f"{p['peak_rss_mb']:,.0f}",
                  f"{100 * p['step_cpu_share']:.0f}%"]
-                for p in sc["points"]]
+                for p in sc["points"] + [{**r, "system": f"{r['system']} ({commit})"}
+                                         for r in (ref.get("scaling") or {}).get("points", [])]]
         out.append(table(["system", "providers", "mean partnerships", "weeks", "total s",
                           "ms per week", "peak RSS MB", "CPU/wall"], rows))
         out.append("")
@@ -296,7 +300,10 @@ def markdown(report: dict) -> str:
                    f"sizes): total run time ~ providers^**{sc['total']['exponent']:.3f}** "
                    f"(R² {sc['total']['r2']:.3f}); weekly steps only ~ "
                    f"providers^{sc['steps']['exponent']:.3f}; per partnership-week "
-                   f"(steps vs mean partnerships) ^{sc['per_partnership']['exponent']:.3f}.")
+                   f"(steps vs mean partnerships) ^{sc['per_partnership']['exponent']:.3f}."
+                   + (f" Reference ({commit}): total ~ providers^"
+                      f"{ref['scaling']['total']['exponent']:.3f} (R² "
+                      f"{ref['scaling']['total']['r2']:.3f})." if ref.get("scaling") else ""))
         out.append("")
 
     if report.get("shares"):
