@@ -714,5 +714,5 @@ def _notes(report: dict, quick: bool) -> None:
                      "(`git status sim configs`).")
     if quick:
         notes.append("Quick mode: short horizon (52 + 52 weeks), one repetition, all "
-                     "measurements in one process (peak memory is that process's); "
-                     "figures are for checking the harness, not for the record.")
+                     "measurements of a tree in one process (peak memory is that "
+                     "process's); figures are for checking the harness, not for the record.")

@@ -231,3 +231,20 @@ def test_first_run_refuses_a_process_that_imported_another_sim(tmp_path):
         issue16.first_run(tree, (1, 1))
     with pytest.raises(RuntimeError, match="no sim package"):
         issue16.first_run(tmp_path / "empty", (1, 1))
+
+
+@pytest.mark.slow  # about half a minute: Hydra, two workers and the sweep report
+def test_main_job_runs_in_a_scratch_folder_and_leaves_nothing_behind():
+    import tempfile
+
+    def scratch() -> set:
+        return set(Path(tempfile.gettempdir()).glob("collabsim-main-job-*"))
+
+    results = ROOT / "results"
+    before, results_before = scratch(), sorted(results.rglob("*"))
+    got = issue16.main_job(ROOT, replicates=1, weeks=(4, 4))
+    assert got["runs"] == 4 and got["source"] == "cpu_seconds" and not got["full"]
+    assert got["weeks_per_run"] == [8]
+    assert got["overhead"] == pytest.approx(got["wall_seconds"] / (got["run_cpu_seconds"] / 2))
+    assert "hydra.launcher.n_jobs=2" in got["command"]
+    assert scratch() == before and sorted(results.rglob("*")) == results_before
