@@ -613,7 +613,11 @@ def _issue16_notes(report: dict, quick: bool) -> list[str]:
                      f"{'/'.join(map(str, mj['weeks_per_run'])) or '?'} weeks, wall "
                      f"{mj['wall_seconds']:.1f} s, total run CPU {mj['run_cpu_seconds']:.1f} s "
                      f"(from {mj['source']}), process tree CPU/wall "
-                     f"{100 * mj['cpu_share']:.0f}%"
+                     f"{100 * mj['cpu_share']:.0f}% of the {100 * mj['workers']}% two "
+                     "workers could use (less means other processes took CPU, which "
+                     "inflates wall / run CPU; the runs' own wall times sum to "
+                     f"{mj['run_wall_seconds']:.1f} s, wall / (run wall / 2) = "
+                     f"{mj['overhead_wall_basis']:.3g})"
                      + ("" if mj["full"] else "; SCALED DOWN, not the full main job")
                      + (". That code records no CPU time per run: its runs' `wall_seconds` "
                         "stand in, which are at least their CPU time, so its figure is if "

@@ -206,6 +206,24 @@ def test_issue16_table_needs_both_the_target_and_the_improvement():
         "pass"] is None
 
 
+def _main_job(source: str, overhead: float, wall_basis: float) -> dict:
+    return {"overhead": overhead, "overhead_wall_basis": wall_basis, "source": source,
+            "cpu_share": 0.7, "runs": 80, "weeks_per_run": [364]}
+
+
+def test_main_job_improvement_compares_like_with_like():
+    this = {"main_job": _main_job("cpu_seconds", 1.2, 1.1)}
+    same = issue16.table(this, {"main_job": _main_job("cpu_seconds", 2.4, 2.0)},
+                         quick=False)["main_job_overhead"]
+    assert same["improvement"] == pytest.approx(2.0) and same["pass"] is True
+    # a reference whose runs record only wall times is compared on wall times
+    old = issue16.table(this, {"main_job": _main_job("wall_seconds", 2.2, 2.2)},
+                        quick=False)["main_job_overhead"]
+    assert old["this"] == 1.2 and old["reference"] == 2.2
+    assert old["improvement"] == pytest.approx(2.0)
+    assert "runs' wall times" in old["how"]
+
+
 def _fake_tree(root: Path, extra: str = "") -> Path:
     """A tree whose sim starts in milliseconds and records the scenario it was asked for."""
     (root / "sim").mkdir(parents=True)
