@@ -31,13 +31,15 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks import issue16, reference
 from benchmarks.tasks import MARKER
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "results"
 FULL_WEEKS = (104, 260)  # the default scenario: two years of burn-in, five of policy
 
-#: Targets of issue 5 (belong in the report, never in timed tests).
+#: Targets of issue 5, kept as history below issue 16's (``benchmarks.issue16.TARGETS``);
+#: they belong in the report, never in timed tests.
 TARGETS = {
     "ics_seconds": ("ICS burn-in + 5 years (s)", "<=", 1.0),
     "england_seconds": ("England burn-in + 5 years (s)", "<=", 20.0),
@@ -54,35 +56,49 @@ CONTENDED = 0.9
 
 
 # --------------------------------------------------------------------------- running tasks
-def run_tasks(specs: list[dict], timeout: float = 3600.0) -> list[dict]:
-    """Run ``specs`` in one new Python process; return one result per spec."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+def run_tasks(specs: list[dict], tree: Path = ROOT, timeout: float = 3600.0) -> list[dict]:
+    """Run ``specs`` in one new Python process with ``tree``'s code; one result per spec.
+
+    The process runs ``tree``'s own ``benchmarks.tasks`` (in ``tree``, with ``tree``
+    first on ``PYTHONPATH``), so the reference commit is measured by its own tasks.
+    With a single spec, the result also gets ``process_cpu_share``: the CPU time of the
+    process (and of the children it waited for, e.g. a sweep's workers) over its wall time.
+    """
+    cpu0, start = issue16.children_cpu(), time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "benchmarks.tasks"], input=json.dumps(specs),
-                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=timeout)
+                          capture_output=True, text=True, cwd=tree,
+                          env=reference.environment(tree), timeout=timeout)
+    wall, cpu = time.perf_counter() - start, issue16.children_cpu() - cpu0
     results = [json.loads(line[len(MARKER):]) for line in proc.stdout.splitlines()
                if line.startswith(MARKER)]
     if proc.returncode != 0 or len(results) != len(specs):
-        raise RuntimeError(f"benchmark task failed (exit {proc.returncode}) for {specs}:\n"
-                           f"{proc.stderr[-4000:]}")
+        raise RuntimeError(f"benchmark task failed (exit {proc.returncode}) in {tree} for "
+                           f"{specs}:\n{proc.stderr[-4000:]}")
+    if len(specs) == 1:
+        results[0]["process_cpu_share"] = cpu / wall
     return results
 
 
 class Runner:
-    """Runs specs fresh (one process each) or, in quick mode, batched in one process."""
+    """Runs (tree, spec) pairs fresh (one process each) or, in quick mode, batched in one
+    process per tree; every result is tagged with its tree's label."""
 
-    def __init__(self, fresh: bool, log) -> None:
+    def __init__(self, fresh: bool, trees: dict[str, Path], log) -> None:
         self.fresh = fresh
+        self.trees = trees
         self.log = log
 
-    def many(self, specs: list[dict]) -> list[dict]:
+    def many(self, items: list[tuple[str, dict]]) -> list[dict]:
+        out: list[dict] = []
         if not self.fresh:
-            self.log(f"  {len(specs)} task(s) in one process ...")
-            return run_tasks(specs)
-        out = []
-        for spec in specs:
-            self.log(f"  {describe(spec)} ...")
-            out.extend(run_tasks([spec]))
+            for label in dict.fromkeys(label for label, _ in items):
+                specs = [spec for lab, spec in items if lab == label]
+                self.log(f"  {len(specs)} task(s) in one process ({label}) ...")
+                out += [{**r, "tree": label} for r in run_tasks(specs, self.trees[label])]
+            return out
+        for label, spec in items:
+            self.log(f"  {describe(spec)} ({label}) ...")
+            out += [{**r, "tree": label} for r in run_tasks([spec], self.trees[label])]
             self.log(f"    done in {out[-1]['task_wall_seconds']:.1f} s")
         return out
 
@@ -225,7 +241,8 @@ def markdown(report: dict) -> str:
          f"{report['load_start']} / {report['load_end']}"]]))
     out.append("")
 
-    out.append("## Targets")
+    out += issue16.markdown(report["issue16"], (report.get("reference") or {}).get("commit"))
+    out.append("## Issue 5 targets (history)")
     out.append("")
     rows = []
     for key, v in report["targets"].items():
@@ -238,6 +255,8 @@ def markdown(report: dict) -> str:
     out.append(table(["figure", "measured", "target", "result", "how measured"], rows))
     out.append("")
 
+    ref = report.get("reference") or {}
+    commit = ref.get("commit")
     if report["systems"]:
         out.append("## Systems (default scenario: status-quo burn-in, then the local regime)")
         out.append("")
@@ -247,7 +266,8 @@ def markdown(report: dict) -> str:
                  s["seconds_per_year"], f"{s['provider_weeks_per_second']:,.0f}",
                  f"{s['partnership_weeks_per_second']:,.0f}", f"{s['peak_rss_mb']:,.0f}",
                  f"{100 * s['step_cpu_share']:.0f}%"]
-                for s in report["systems"]]
+                for s in report["systems"] + [{**r, "system": f"{r['system']} ({commit})"}
+                                              for r in ref.get("systems") or []]]
         out.append(table(["system", "providers", "mean partnerships", "weeks", "build s",
                           "steps s", "total s", "s per simulated year",
                           "provider-weeks/s", "partnership-weeks/s", "peak RSS MB",
@@ -271,7 +291,8 @@ def markdown(report: dict) -> str:
                  f"{p['mean_partnerships']:,.0f}", p["weeks"], p["total_seconds"],
                  p["step_seconds"] / p["weeks"] * 1000, f"{p['peak_rss_mb']:,.0f}",
                  f"{100 * p['step_cpu_share']:.0f}%"]
-                for p in sc["points"]]
+                for p in sc["points"] + [{**r, "system": f"{r['system']} ({commit})"}
+                                         for r in (ref.get("scaling") or {}).get("points", [])]]
         out.append(table(["system", "providers", "mean partnerships", "weeks", "total s",
                           "ms per week", "peak RSS MB", "CPU/wall"], rows))
         out.append("")
@@ -279,7 +300,10 @@ def markdown(report: dict) -> str:
                    f"sizes): total run time ~ providers^**{sc['total']['exponent']:.3f}** "
                    f"(R² {sc['total']['r2']:.3f}); weekly steps only ~ "
                    f"providers^{sc['steps']['exponent']:.3f}; per partnership-week "
-                   f"(steps vs mean partnerships) ^{sc['per_partnership']['exponent']:.3f}.")
+                   f"(steps vs mean partnerships) ^{sc['per_partnership']['exponent']:.3f}."
+                   + (f" Reference ({commit}): total ~ providers^"
+                      f"{ref['scaling']['total']['exponent']:.3f} (R² "
+                      f"{ref['scaling']['total']['r2']:.3f})." if ref.get("scaling") else ""))
         out.append("")
 
     if report.get("shares"):
@@ -385,10 +409,35 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                     "system at scales 1,2,4,8)")
     ap.add_argument("--sweep-runs", type=int, help="runs in the sweep (default 8; quick 4)")
     ap.add_argument("--skip", nargs="+", default=[],
-                    choices=("scaling", "shares", "sweep", "per_agent"))
+                    choices=("scaling", "shares", "sweep", "per_agent", "first_run",
+                             "main_job"))
+    ap.add_argument("--reference", default=reference.REFERENCE_COMMIT, metavar="COMMIT",
+                    help="commit measured beside this code in the same run (default "
+                    f"{reference.REFERENCE_COMMIT}, issue 16's 'today')")
+    ap.add_argument("--no-reference", action="store_true",
+                    help="measure this code only (issue 16's improvement targets: n/a)")
+    ap.add_argument("--main-job-replicates", type=int, metavar="N",
+                    help="scale the main job down to N replicates per regime (default: the "
+                    "experiment's 20; quick mode skips the main job unless this is given)")
+    ap.add_argument("--main-job-weeks", metavar="BURN_IN,POLICY",
+                    help="horizon of each main-job run (default: each tree's own defaults, "
+                    "as the README's command; quick: 52,52)")
     ap.add_argument("--out", type=Path, default=RESULTS, help="folder for the report")
     ap.add_argument("--no-write", action="store_true", help="print only")
-    return ap.parse_args(argv)
+    args = ap.parse_args(argv)
+    if args.main_job_replicates is not None and args.main_job_replicates < 1:
+        ap.error(f"--main-job-replicates must be at least 1, not {args.main_job_replicates}")
+    if args.main_job_weeks is not None:
+        try:
+            burn, policy = (int(w) for w in args.main_job_weeks.split(","))
+            assert burn >= 0 and policy >= 1
+        except (ValueError, AssertionError):
+            ap.error(f"--main-job-weeks must be BURN_IN,POLICY (weeks, e.g. 104,260), not "
+                     f"{args.main_job_weeks!r}")
+        args.main_job_weeks = (burn, policy)
+    if args.repeats is not None and args.repeats < 1:
+        ap.error(f"--repeats must be at least 1, not {args.repeats}")
+    return args
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -405,68 +454,104 @@ def main(argv: list[str] | None = None) -> dict:
         sizes = [(small, k) for k in (1.0, 2.0, 4.0, 8.0)]
     else:
         sizes = [("ics", 1.0), ("england", 0.25), ("england", 1.0), ("england", 4.0)]
+    skip = set(args.skip)
+    if quick and args.main_job_replicates is None:
+        skip.add("main_job")  # minutes even scaled down: only when asked for
     started = time.perf_counter()
 
     def log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
-    runner = Runner(fresh=not quick, log=log)
+    trees = {"this": ROOT}
+    ref = None
+    if not args.no_reference:
+        try:
+            trees["reference"] = reference.tree(args.reference)
+        except reference.ReferenceError as err:
+            raise SystemExit(f"python -m benchmarks: {err}") from None
+        ref = {"commit": args.reference, "sha": trees["reference"].name,
+               "tree": str(trees["reference"])}
+    sides = [s for s in ("reference", "this") if s in trees]  # the reference first, always
+    runner = Runner(fresh=not quick, trees=trees, log=log)
     report: dict = {
         "timestamp": dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
         "command": "python -m benchmarks " + " ".join(argv if argv is not None
                                                       else sys.argv[1:]),
         "mode": "quick" if quick else "full", "repeats": repeats,
         "machine": machine(), "load_start": load(), "notes": [], "target_notes": {},
+        "reference": ref,
     }
-    log(f"collabsim benchmarks ({report['mode']}), load {report['load_start']}")
+    log(f"collabsim benchmarks ({report['mode']}), load {report['load_start']}"
+        + (f", beside {args.reference} ({trees['reference']})" if ref else ""))
 
     def run_spec(system: str, scale: float) -> dict:
         return {"task": "run", "system": system, "scale": scale, "burn_in_weeks": burn_in,
                 "policy_weeks": policy}
 
-    # All measurements: timed runs of the systems and the scaling sizes (repetitions
-    # interleaved), then the shares of step time, the sweep and the per-agent reference.
+    # Timed runs of the systems and the scaling sizes for both trees (repetition i of the
+    # reference, then of this code, so that a burst of load hits both), then this code's
+    # shares of step time, the sweep (both), the per-agent reference (this code).
     keys = [(s, 1.0) for s in systems]
-    if "scaling" not in args.skip:
+    if "scaling" not in skip:
         keys += [k for k in sizes if k not in keys]
-    specs = [run_spec(*k) for _ in range(repeats) for k in keys]
-    if "shares" not in args.skip:
+    items = [(side, run_spec(*k)) for _ in range(repeats) for k in keys for side in sides]
+    if "shares" not in skip:
         share_systems = systems[:1] if quick else ([s for s in systems if s != "teaching"]
                                                    or systems[:1])
-        specs += [{"task": "shares", "system": s, "scale": 1.0, "burn_in_weeks": burn_in,
-                   "policy_weeks": policy} for s in share_systems]
-    if "sweep" not in args.skip:
-        specs.append({"task": "sweep", "system": small if quick else main_system,
-                      "runs": args.sweep_runs or (4 if quick else 8), "repeats": repeats,
-                      "burn_in_weeks": burn_in, "policy_weeks": policy})
-    if "per_agent" not in args.skip:
-        specs.append({"task": "per_agent", "system": small if quick else main_system,
-                      "weeks": 6 if quick else 12, "replicates": 4 if quick else 8,
-                      "exact_weeks": 4 if quick else 8, "burn_in_weeks": burn_in,
-                      "policy_weeks": policy})
-    log(f"{len(specs)} measurements ({len(keys)} run configurations x {repeats})")
-    done = runner.many(specs)
+        items += [("this", {"task": "shares", "system": s, "scale": 1.0,
+                            "burn_in_weeks": burn_in, "policy_weeks": policy})
+                  for s in share_systems]
+    if "sweep" not in skip:
+        items += [(side, {"task": "sweep", "system": small if quick else main_system,
+                          "runs": args.sweep_runs or (4 if quick else 8), "repeats": repeats,
+                          "burn_in_weeks": burn_in, "policy_weeks": policy})
+                  for side in sides]
+    if "per_agent" not in skip:
+        items.append(("this", {"task": "per_agent", "system": small if quick else main_system,
+                               "weeks": 6 if quick else 12, "replicates": 4 if quick else 8,
+                               "exact_weeks": 4 if quick else 8, "burn_in_weeks": burn_in,
+                               "policy_weeks": policy}))
+    log(f"{len(items)} measurements ({len(keys)} run configurations x {repeats} x "
+        f"{len(sides)} tree(s))")
+    done = runner.many(items)
 
-    runs: dict[tuple, list] = {k: [] for k in keys}
-    for r in done:
-        if r["spec"]["task"] == "run":
-            runs[(r["spec"]["system"], r["spec"]["scale"])].append(r)
-    summary = {k: summarise_runs(v) for k, v in runs.items()}
-    report["systems"] = [summary[(s, 1.0)] for s in systems]
-    if "scaling" not in args.skip:
-        points = sorted((summary[k] for k in sizes), key=lambda p: p["providers"])
-        report["scaling"] = {
-            "points": points,
-            "total": fit_exponent(points, "total_seconds"),
-            "steps": fit_exponent(points, "step_seconds"),
-            "per_partnership": _fit_partnerships(points),
-        }
+    results = {side: _collect([r for r in done if r["tree"] == side], keys, sizes, systems,
+                              skip) for side in sides}
+    this = results["this"]
+    report["systems"], report["scaling"] = this["systems"], this.get("scaling")
     report["shares"] = [r for r in done if r["spec"]["task"] == "shares"]
-    report["sweep"] = next((r for r in done if r["spec"]["task"] == "sweep"), None)
+    report["sweep"] = this["sweep"]
     report["per_agent"] = next((r for r in done if r["spec"]["task"] == "per_agent"), None)
+
+    # Whole processes, timed from outside: a fresh process's first ICS run, then the
+    # main job (the slowest item, last).
+    if "first_run" not in skip:
+        weeks = (burn_in, policy)
+        firsts: dict[str, list] = {side: [] for side in sides}
+        for _ in range(repeats):
+            for side in sides:
+                log(f"  first run ics ({side}) ...")
+                firsts[side].append(issue16.first_run(trees[side], weeks))
+                log(f"    done in {firsts[side][-1]['seconds']:.1f} s")
+        for side in sides:
+            results[side]["first_run"] = issue16.summarise_first_runs(firsts[side])
+    if "main_job" not in skip:
+        weeks = args.main_job_weeks or ((burn_in, policy) if quick else None)
+        for side in sides:
+            log(f"  main job ({side}) ...")
+            results[side]["main_job"] = issue16.main_job(trees[side], args.main_job_replicates,
+                                                         weeks)
+            log(f"    done in {results[side]['main_job']['wall_seconds']:.0f} s")
+    report["first_run"] = this.get("first_run")
+    report["main_job"] = this.get("main_job")
+    if ref:
+        ref.update({k: v for k, v in results["reference"].items()})
 
     report["load_end"] = load()
     report["wall_seconds"] = time.perf_counter() - started
+    report["issue16"] = {"rows": issue16.table(this, results.get("reference"), quick),
+                         "load_start": report["load_start"], "load_end": report["load_end"],
+                         "notes": _issue16_notes(report, quick)}
     _targets(report)
     if quick:  # short horizon, small sizes, shared process: no verdicts on the record
         for key, v in report["targets"].items():
@@ -485,6 +570,68 @@ def main(argv: list[str] | None = None) -> dict:
         log(f"wrote {report['written'][0]} and .json")
     print(text)
     return report
+
+
+def _collect(done: list[dict], keys: list[tuple], sizes: list[tuple], systems: list[str],
+             skip: set[str]) -> dict:
+    """One tree's timed runs, growth fit and sweep, from its task results."""
+    runs: dict[tuple, list] = {k: [] for k in keys}
+    for r in done:
+        if r["spec"]["task"] == "run":
+            runs[(r["spec"]["system"], r["spec"]["scale"])].append(r)
+    summary = {k: summarise_runs(v) for k, v in runs.items()}
+    out: dict = {"systems": [summary[(s, 1.0)] for s in systems], "scaling": None}
+    if "scaling" not in skip:
+        points = sorted((summary[k] for k in sizes), key=lambda p: p["providers"])
+        out["scaling"] = {
+            "points": points,
+            "total": fit_exponent(points, "total_seconds"),
+            "steps": fit_exponent(points, "step_seconds"),
+            "per_partnership": _fit_partnerships(points),
+        }
+    out["sweep"] = next((r for r in done if r["spec"]["task"] == "sweep"), None)
+    return out
+
+
+def _issue16_notes(report: dict, quick: bool) -> list[str]:
+    """What a reader of issue 16's table must know about how its figures were obtained."""
+    notes = []
+    ref = report.get("reference")
+    if ref is None:
+        notes.append("No reference measured (--no-reference): improvement targets are n/a.")
+    else:
+        where = Path(ref["tree"])
+        where = where.relative_to(ROOT) if where.is_relative_to(ROOT) else where
+        notes.append(f"Reference: commit {ref['commit']} ({ref['sha'][:12]}), extracted with "
+                     f"`git archive` into `{where}`, run by its own `benchmarks.tasks` and "
+                     "`collabsim` under this checkout's `.venv`.")
+    for side, mj in (("reference", (ref or {}).get("main_job")),
+                     ("this code", report.get("main_job"))):
+        if not mj:
+            continue
+        notes.append(f"Main job ({side}): `{mj['command']}`, {mj['runs']} runs of "
+                     f"{'/'.join(map(str, mj['weeks_per_run'])) or '?'} weeks, wall "
+                     f"{mj['wall_seconds']:.1f} s, total run CPU {mj['run_cpu_seconds']:.1f} s "
+                     f"(from {mj['source']}), process tree CPU/wall "
+                     f"{100 * mj['cpu_share']:.0f}% of the {100 * mj['workers']}% two "
+                     "workers could use (less means other processes took CPU, which "
+                     "inflates wall / run CPU; the runs' own wall times sum to "
+                     f"{mj['run_wall_seconds']:.1f} s, wall / (run wall / 2) = "
+                     f"{mj['overhead_wall_basis']:.3g})"
+                     + ("" if mj["full"] else "; SCALED DOWN, not the full main job")
+                     + (". That code records no CPU time per run: its runs' `wall_seconds` "
+                        "stand in, which are at least their CPU time, so its figure is if "
+                        "anything understated" if mj["source"] == "wall_seconds" else "")
+                     + ".")
+    if not report.get("main_job"):
+        notes.append("Main job not measured"
+                     + (" (quick mode: give --main-job-replicates N for a scaled-down one)"
+                        if quick else " (--skip main_job)") + ".")
+    if quick:
+        notes.append("Quick mode: short horizon (52 + 52 weeks; ICS and England figures "
+                     "projected), small sizes, tasks batched in one process per tree; no "
+                     "verdicts.")
+    return notes
 
 
 def _fit_partnerships(points: list[dict]) -> dict:
@@ -571,5 +718,5 @@ def _notes(report: dict, quick: bool) -> None:
                      "(`git status sim configs`).")
     if quick:
         notes.append("Quick mode: short horizon (52 + 52 weeks), one repetition, all "
-                     "measurements in one process (peak memory is that process's); "
-                     "figures are for checking the harness, not for the record.")
+                     "measurements of a tree in one process (peak memory is that "
+                     "process's); figures are for checking the harness, not for the record.")

@@ -266,6 +266,8 @@ def provenance(result: RunResult, extra: dict | None = None, started: datetime |
         "started": started.isoformat(timespec="seconds"),
         "finished": finished.isoformat(timespec="seconds"),
         "wall_seconds": float(result.wall_seconds),
+        # CPU time of the run's own process over the same span (None: result built by hand)
+        "cpu_seconds": None if result.cpu_seconds is None else float(result.cpu_seconds),
         "versions": package_versions(),
         "git": git_state(),
         "platform": {

@@ -39,6 +39,9 @@ class RunResult:
         seed: the root seed; replicate: the replicate index (the stream is the
             replicate-th child of the root seed; default ``config.replicate``).
         wall_seconds: run time (s).
+        cpu_seconds: CPU time this process spent on the run (s, ``time.process_time``
+            over the same span as ``wall_seconds``); below ``wall_seconds`` when other
+            processes took the CPU. None for a result built by hand.
         providers: per-provider snapshots (only if ``output.agent_snapshot_every`` > 0).
         partnerships: the active partnerships at the same weeks as ``providers`` (one row per
             partnership and snapshot week; see ``CollaborationModel.partnership_frame``).
@@ -70,6 +73,7 @@ class RunResult:
     by_kind: pd.DataFrame | None = field(default=None)
     areas: pd.DataFrame | None = field(default=None)
     by_area: pd.DataFrame | None = field(default=None)
+    cpu_seconds: float | None = None
 
     def __post_init__(self) -> None:
         if self.replicate is None:  # built by hand: the config says which replicate
@@ -98,7 +102,7 @@ def run(config: SimConfig | None = None, *, replicate: int | None = None,
     """
     config = checked(SimConfig() if config is None else config)
     config = with_replicate(config, replicate=replicate, seed=seed)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     model = CollaborationModel(config)
     total = config.time.burn_in_weeks + config.time.policy_weeks
     every = config.output.agent_snapshot_every
@@ -119,9 +123,10 @@ def run(config: SimConfig | None = None, *, replicate: int | None = None,
     providers = pd.concat(snapshots, ignore_index=True) if snapshots else None
     partnerships = (pd.concat(partnership_snapshots, ignore_index=True)
                     if partnership_snapshots else None)
-    return RunResult(weekly, summary, config, config.seed, time.perf_counter() - start,
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    return RunResult(weekly, summary, config, config.seed, wall,
                      providers, config.replicate, partnerships, model.by_kind_frame(),
-                     model.table.area_frame(), model.by_area_frame())
+                     model.table.area_frame(), model.by_area_frame(), cpu_seconds=cpu)
 
 
 def with_replicate(config: SimConfig, *, replicate: int | None = None,
