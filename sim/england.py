@@ -23,6 +23,7 @@ import csv
 import io
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -119,13 +120,26 @@ def _packaged() -> IcbTable:
 
 
 def _load(path: Path) -> IcbTable:
+    pos, body = read_records(path, "ICB data", ICB_COLUMNS)
+    return _parse(str(path), pos, body)
+
+
+def read_records(path: Path, what: str, required: Sequence[str]
+                 ) -> tuple[dict[str, int], list[tuple[int, list[str]]]]:
+    """The position of each required column and the non-blank data lines (with their line
+    numbers) of one of the England data files (UTF-8, with or without a BOM).
+
+    Raises:
+        EnglandDataError: the file is missing, unreadable or empty, or its header lacks
+            a required column (naming the file, the columns found and those required).
+    """
     where = str(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise EnglandDataError(f"ICB data file {where!r} does not exist") from None
+        raise EnglandDataError(f"{what} file {where!r} does not exist") from None
     except (OSError, UnicodeDecodeError) as err:
-        raise EnglandDataError(f"cannot read ICB data file {where!r}: {err}") from None
+        raise EnglandDataError(f"cannot read {what} file {where!r}: {err}") from None
     reader = csv.reader(io.StringIO(text, newline=""))
     records: list[tuple[int, list[str]]] = []
     line = 1
@@ -135,16 +149,15 @@ def _load(path: Path) -> IcbTable:
         line = reader.line_num + 1
     if not records:
         raise EnglandDataError(f"{where}: the file is empty; expected a header naming "
-                               f"{', '.join(ICB_COLUMNS)}")
+                               f"{', '.join(required)}")
     header_line, header = records[0]
     names = [h.strip() for h in header]
-    missing = [c for c in ICB_COLUMNS if c not in names]
+    missing = [c for c in required if c not in names]
     if missing:
         raise EnglandDataError(
             f"{where}: line {header_line} (the header) lacks column(s) {', '.join(missing)}; "
-            f"found {', '.join(repr(n) for n in names)}; required: {', '.join(ICB_COLUMNS)}")
-    pos = {c: names.index(c) for c in ICB_COLUMNS}
-    return _parse(where, pos, records[1:])
+            f"found {', '.join(repr(n) for n in names)}; required: {', '.join(required)}")
+    return {c: names.index(c) for c in required}, records[1:]
 
 
 def _parse(where: str, pos: dict[str, int], body: list[tuple[int, list[str]]]) -> IcbTable:

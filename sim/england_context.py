@@ -22,8 +22,6 @@ social_care_turnover      adult social care turnover (share 0-1 of staff per yea
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from dataclasses import dataclass
 from functools import lru_cache
@@ -31,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.england import EnglandDataError, IcbTable, load_icbs
+from sim.england import EnglandDataError, IcbTable, load_icbs, read_records
 
 __all__ = ["HISTORY_FILE", "RATES", "REGION_FILE", "STATUSES", "History", "RegionalRates",
            "load_history", "load_regions"]
@@ -91,36 +89,6 @@ class History:
         return (pioneer + self.flags["ics_2017_2018"]) / 2.0
 
 
-def _records(path: Path, what: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """Header names and the non-blank data lines (with their line numbers) of a CSV."""
-    where = str(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise EnglandDataError(f"{what} file {where!r} does not exist") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise EnglandDataError(f"cannot read {what} file {where!r}: {err}") from None
-    reader = csv.reader(io.StringIO(text, newline=""))
-    records, line = [], 1
-    for row in reader:
-        if any(c.strip() for c in row):
-            records.append((line, row))
-        line = reader.line_num + 1
-    if not records:
-        raise EnglandDataError(f"{where}: the file is empty; expected a header and rows "
-                               f"of {what}")
-    return [h.strip() for h in records[0][1]], records[1:]
-
-
-def _require(path: Path, names: list[str], required: tuple[str, ...]) -> dict[str, int]:
-    missing = [c for c in required if c not in names]
-    if missing:
-        raise EnglandDataError(
-            f"{path}: line 1 (the header) lacks column(s) {', '.join(missing)}; found "
-            f"{', '.join(repr(n) for n in names)}; required: {', '.join(required)}")
-    return {c: names.index(c) for c in required}
-
-
 def _raise(path: Path, errors: list[str], what: str) -> None:
     if errors:
         shown = errors[:MAX_REPORTED_ERRORS]
@@ -154,8 +122,7 @@ def _packaged_regions() -> RegionalRates:
 
 def _load_regions(path: Path, icbs: IcbTable) -> RegionalRates:
     columns = ("region", *[c for r in RATES for c in (r, f"{r}_status")])
-    names, body = _records(path, "regional labour market")
-    pos = _require(path, names, columns)
+    pos, body = read_records(path, "regional labour market", columns)
     expected = sorted(set(icbs.regions))
     errors: list[str] = []
     seen: dict[str, int] = {}
@@ -223,8 +190,8 @@ def _packaged_history() -> History:
 
 
 def _load_history(path: Path, icbs: IcbTable) -> History:
-    names, body = _records(path, "collaboration history")
-    pos = _require(path, names, ("icb_code", *PROGRAMMES, "footprints"))
+    pos, body = read_records(path, "collaboration history",
+                             ("icb_code", *PROGRAMMES, "footprints"))
     known = set(icbs.codes)
     errors: list[str] = []
     rows: dict[str, tuple[dict[str, int], str]] = {}
