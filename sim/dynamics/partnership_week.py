@@ -171,13 +171,13 @@ def _week(a, b, progress, goals, trust, formality, confidence, flow_out, on_time
     conflicts, interactions = 0, 0
     per_a, per_b = np.zeros(n), np.zeros(n)
     for i in range(e):
-        conflicts += conflict[i]
+        conflicts += int(conflict[i])
         flow_out[i, 0], flow_out[i, 1] = flow[i, 0], flow[i, 1]
         on_time_out[i, 0], on_time_out[i, 1] = success[i, 0], success[i, 1]
         period_flow[i] += flow[i, 0] + flow[i, 1]
         period_on_time[i] += flow[i, 0] * success[i, 0] + flow[i, 1] * success[i, 1]
-        per_edge = (has_flow[i, 0] + has_flow[i, 1] + helped[i, 0] + helped[i, 1]
-                    + (milestones[i] > 0))
+        per_edge = (int(has_flow[i, 0]) + int(has_flow[i, 1]) + int(helped[i, 0])
+                    + int(helped[i, 1]) + int(milestones[i] > 0))  # counts, not a logical or
         interactions += per_edge
         per_a[a[i]] += per_edge
         per_b[b[i]] += per_edge
