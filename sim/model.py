@@ -113,10 +113,10 @@ class CollaborationModel(mesa.Model):
             layout_seq if config.system.layout_seed is None else config.system.layout_seed)
         self.table = table if table is not None else build_system(config.system, layout_rng)
         self.n_providers = self.table.n
-        self.area_context = area_context.build(self.table, config,
-                                               np.random.default_rng(context_seq))
         if self.n_providers == 0:
             raise ValueError("the provider system is empty")
+        self.area_context = area_context.build(self.table, config,
+                                               np.random.default_rng(context_seq))
         self.week = -config.time.burn_in_weeks
         self.regime = STATUS_QUO
         self.switched = False
@@ -222,13 +222,13 @@ class CollaborationModel(mesa.Model):
         full = st.funded * PRODUCTIVITY[st.kind] * cfg.context.demand_ratio
         self.routes = handoff_routes(st.kind, st.xy, full, st.intake_share * full,
                                      cfg.handoffs.adhoc_neighbours)
-        self.pair_distance = handoffs.distance_km(
-            st.xy, self.routes.sender[self.routes.pair_group], self.routes.pair_receiver)
+        self.pair_sender = self.routes.sender[self.routes.pair_group]  # of each ad hoc pair
+        self.pair_distance = handoffs.distance_km(st.xy, self.pair_sender,
+                                                  self.routes.pair_receiver)
         for _ in range(BALANCE_ROUNDS):
             self._balance_flows(full)
         self.route_of = np.full((self.n_providers, N_KINDS), -1, dtype=np.int64)
         self.route_of[self.routes.sender, self.routes.kind] = np.arange(len(self.routes.sender))
-        self.pair_sender = self.routes.sender[self.routes.pair_group]  # of each ad hoc pair
         self.delayed = np.zeros(len(self.routes.sender))  # episodes waiting per route group
         per_kind = cfg.partnerships.candidates
         self.candidates = partner_candidates(st.kind, st.xy, per_kind)

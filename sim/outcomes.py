@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -268,18 +268,27 @@ def _one_area_row(model: CollaborationModel, flows: WeekFlows, values: dict[str,
                   den: np.ndarray) -> np.ndarray:
     """The by-area table of a system with one area: the national values and weights
     (what :func:`_area_table` gives for one area, without grouping every array again)."""
-    part = dict(zip(BY_KIND, den.sum(axis=1), strict=True))
-    weights = {
-        "providers": float(model.n_providers),
-        "funded_fte": part["vacancy_rate"],
-        "staff_fte": part["admin_burden"],
-        "handoffs_due": part["care_coordination"],
-        "workload": part["unmet_demand"],
-        "partnerships_at_switch": float(model.area_partnerships_at_switch[0]),
-        "interactions": float(flows.interactions_held.sum()),
-    }
-    assert tuple(weights) == tuple(AREA_WEIGHTS), "weights in registry order"
+    weights = _area_weights(dict(zip(BY_KIND, den.sum(axis=1), strict=True)),
+                            float(model.n_providers),
+                            float(model.area_partnerships_at_switch[0]),
+                            float(flows.interactions_held.sum()))
     return np.array([[*(values[name] for name in BY_AREA), *weights.values()]])
+
+
+def _area_weights(den: dict, providers: Any, at_switch: Any, interactions: Any) -> dict:
+    """The by-area weights in registry order, from the by-kind outcomes' denominators
+    (``den``: outcome name -> denominator, per area or for the one area)."""
+    weights = {
+        "providers": providers,
+        "funded_fte": den["vacancy_rate"],
+        "staff_fte": den["admin_burden"],
+        "handoffs_due": den["care_coordination"],
+        "workload": den["unmet_demand"],
+        "partnerships_at_switch": at_switch,
+        "interactions": interactions,
+    }
+    assert tuple(weights) == tuple(AREA_WEIGHTS), "one computation per weight, in registry order"
+    return weights
 
 
 def partnerships_by_area(area: np.ndarray, a: np.ndarray, b: np.ndarray,
@@ -368,17 +377,9 @@ def _area_table(model: CollaborationModel, flows: WeekFlows, parts: Parts) -> np
         "quality_spread": quality_spread,
         "communication": _ratios(interactions, partnerships),
     }
-    weights = {
-        "providers": count,
-        "funded_fte": part["vacancy_rate"][1],
-        "staff_fte": part["admin_burden"][1],
-        "handoffs_due": part["care_coordination"][1],
-        "workload": part["unmet_demand"][1],
-        "partnerships_at_switch": at_switch,
-        "interactions": interactions,
-    }
-    assert tuple(values) == BY_AREA and tuple(weights) == tuple(AREA_WEIGHTS), \
-        "one computation per by-area outcome and weight, in registry order"
+    weights = _area_weights({name: d for name, (_, d) in part.items()}, count, at_switch,
+                            interactions)
+    assert tuple(values) == BY_AREA, "one computation per by-area outcome, in registry order"
     return np.column_stack([*values.values(), *weights.values()])
 
 
