@@ -11,9 +11,13 @@ scaled by one declared parameter of ``context``:
   v / (1 - v) = l (1 - f) / f (weekly leave rate l, weekly fill rate f), so a region
   whose vacancy odds are R times England's and whose turnover is m times England's
   needs (1 - f') / f' = (R / m) (1 - f) / f (:func:`fill_rate_for_odds`).
-- **History of collaboration** (``collaboration_history``, share of trust): ICBs with
-  earlier integration programmes (``history.csv``) start with higher generalised trust
-  (the starting value only: the burn-in forgets most of it; ODD, "Area context").
+- **History of collaboration** (``collaboration_history``, share 0-1): ICBs with
+  earlier integration programmes (``history.csv``) have leaders more enthusiastic about
+  collaboration, for the whole run (the programmes' sites bid to join them), and start
+  with higher generalised trust. The enthusiasm is what lasts: it makes providers look
+  for partners more often and, through staff faith, build trust faster, so those ICBs
+  reach the switch with more and stronger partnerships; the starting trust alone was
+  forgotten by the burn-in (ODD, "Area context").
 - **Local leadership** (``area_leadership_spread``, sd): each ICB's leaders sit above or
   below the national enthusiasm and realism by an offset drawn once per run.
 
@@ -53,9 +57,10 @@ class AreaContext:
             care] (population-weighted mean 1 per column), or None.
         vacancy_odds: (regions, 2) ratios of each region's target vacancy odds to
             England's, [NHS, social care], or None.
-        trust: (areas,) offset of generalised trust (0-1 scale), or None.
+        trust: (areas,) offset of starting generalised trust (0-1 scale): the history
+            offset, or None.
         enthusiasm, realism: (areas,) offsets of leaders' enthusiasm and realism (0-1
-            scale), or None.
+            scale), or None; enthusiasm's includes the history offset.
     """
 
     region_of_area: np.ndarray | None = None
@@ -143,7 +148,8 @@ def fill_rate_for_odds(fill_rate: float | np.ndarray, odds_ratio: np.ndarray,
 
 
 def history_offsets(score: np.ndarray, weights: np.ndarray, strength: float) -> np.ndarray:
-    """Trust offsets (0-1 scale) of areas from their history score (0-1), centred.
+    """Offsets (0-1 scale) of areas' enthusiasm and starting trust from their history
+    score (0-1), centred.
 
     ``strength (score - weighted mean score)``: an area with the fullest history sits
     ``strength`` above one with none; the population-weighted mean offset is 0.
@@ -213,11 +219,11 @@ def build(table: ProviderTable, config: SimConfig, rng: np.random.Generator) -> 
     odds = np.column_stack([
         vacancy_odds_ratio(regional.rates[f"{s}_vacancy"], region_people,
                            ctx.regional_labour_market) for s in ("nhs", "social_care")])
-    trust = history_offsets(load_history().score[rows], people, ctx.collaboration_history)
+    history = history_offsets(load_history().score[rows], people, ctx.collaboration_history)
     enthusiasm, realism = leadership_offsets(rng, people, ctx.area_leadership_spread)
     return AreaContext(region_of_area=region_of_area, regions=regional.regions,
-                       turnover=turnover, vacancy_odds=odds, trust=trust,
-                       enthusiasm=enthusiasm, realism=realism)
+                       turnover=turnover, vacancy_odds=odds, trust=history,
+                       enthusiasm=enthusiasm + history, realism=realism)
 
 
 def rates(context: AreaContext, social: np.ndarray, area: np.ndarray, config: SimConfig

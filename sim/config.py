@@ -116,10 +116,12 @@ class ContextConfig:
         "rates; system=england only)", *SHARE, role=UNCERTAIN,
         evidence="[RLM]; Assumption", plausible=(0.0, 1.0))
     collaboration_history: float = param(
-        0.2, "share 0-1 of trust", "generalised trust an ICB with the fullest history of "
-        "integration programmes (a pioneer and an early ICS) starts with above one with "
-        "none; centred, England's population-weighted mean unchanged (system=england only)",
-        *SHARE, role=UNCERTAIN, evidence="[AG08], [HIST]; Assumption", plausible=(0.0, 0.4))
+        0.2, "share 0-1", "how far leaders' enthusiasm (all run) and generalised trust "
+        "(at the start) in an ICB with the fullest history of integration programmes (a "
+        "pioneer and an early ICS) sit above those in one with none; centred, England's "
+        "population-weighted means unchanged (system=england only)",
+        *SHARE, role=UNCERTAIN, evidence="[AG08], [M23], [HIST]; Assumption",
+        plausible=(0.0, 0.4))
     area_leadership_spread: float = param(
         0.05, "sd", "between ICBs, of each ICB's offset of leaders' enthusiasm and realism "
         "from the national means; centred, population-weighted mean 0 (system=england only)",

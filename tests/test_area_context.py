@@ -261,4 +261,51 @@ def test_the_context_stream_leaves_the_map_and_dynamics_streams_alone() -> None:
     a, b = model({"area_leadership_spread": 0.05}), model({"area_leadership_spread": 0.1})
     assert np.array_equal(a.state.xy, b.state.xy)
     assert np.array_equal(a.state.faith, b.state.faith)
-    assert np.allclose(2 * a.area_context.enthusiasm, b.area_context.enthusiasm)
+    # enthusiasm's offset is the leadership draw plus the history offset (unchanged here)
+    assert np.allclose(2 * (a.area_context.enthusiasm - a.area_context.trust),
+                       b.area_context.enthusiasm - b.area_context.trust)
+
+
+def test_history_raises_enthusiasm_for_the_whole_run() -> None:
+    """The history offset is added to the area's leaders' enthusiasm (which never
+    changes during a run), on top of the leadership draw."""
+    only_history = model({"area_leadership_spread": 0.0, "regional_labour_market": 0.0})
+    ctx = only_history.area_context
+    assert np.array_equal(ctx.enthusiasm, ctx.trust)
+    assert not np.allclose(ctx.enthusiasm, 0)
+    both = model({})
+    assert np.allclose(both.area_context.enthusiasm - both.area_context.trust,
+                       model({"collaboration_history": 0.0}).area_context.enthusiasm)
+
+
+def _gap_at_switch(history: float, seed: int) -> tuple[float, float]:
+    """(partners per provider, trust held in partnerships) in ICBs with a history minus
+    ICBs without, just before the switch of a 4-year burn-in (only history in the context)."""
+    cfg = from_dict({"seed": seed, "system": {"name": "england", "scale": 0.05},
+                     "time": {"burn_in_weeks": 208, "policy_weeks": 1},
+                     "context": {"collaboration_history": history,
+                                 "area_leadership_spread": 0.0,
+                                 "regional_labour_market": 0.0}})
+    m = sim.CollaborationModel(cfg)
+    while not m.switched:
+        m.step()
+    icbs = load_icbs()
+    score = load_history().score[[icbs.codes.index(c) for c in m.table.area_codes]]
+    has = score[m.state.area] > 0
+    p = m.partnerships
+    holder_has = np.concatenate([has[p.a], has[p.b]])  # each end's trust in the other
+    held = np.concatenate([p.trust[:, 0], p.trust[:, 1]])
+    return (float(m.degree[has].mean() - m.degree[~has].mean()),
+            float(held[holder_has].mean() - held[~holder_has].mean()))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_icbs_with_a_history_reach_the_switch_with_more_and_stronger_partnerships(
+        seed: int) -> None:
+    """Issue 15: areas with earlier integration programmes enter the policy period with
+    more and stronger partnerships. Paired by seed against the same model without the
+    history offset, after four years of status quo (a starting-trust offset alone was
+    forgotten by then)."""
+    (degree, trust), (degree_0, trust_0) = _gap_at_switch(0.2, seed), _gap_at_switch(0.0, seed)
+    assert degree - degree_0 > 0.3  # partners per provider
+    assert trust - trust_0 > 0.02  # trust held in partnerships, 0-1
