@@ -38,7 +38,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import subprocess
+import os
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -53,6 +53,7 @@ from sim.config import ConfigError
 from sim.england import load_icbs
 from sim.england_context import load_history, load_regions
 from sim.kinds import SOCIAL_CARE
+from sim.results import git_state
 from sim.runner import RunResult, run
 from sim.stats import mean_interval, paired_interval
 from sim.validation.patterns import Criterion, of_outcome
@@ -335,49 +336,69 @@ def markdown(found: Mapping[str, Mapping[str, Any]], command: str, commit: str,
 START, END = markers("between_sites")
 
 
-def merge_into(report: Path, section: str) -> None:
-    """Put ``section`` into ``report`` between the markers (replacing an older one, or
-    appended); nothing else in the file changes. A missing report is left missing."""
-    if not report.is_file():
-        return
-    text = report.read_text(encoding="utf-8")
+def merged(text: str, section: str) -> str:
+    """``text`` (a validation report) with ``section`` between the markers: an older
+    section replaced, or the section appended; nothing else changes."""
     block = f"{START}\n{section.rstrip()}\n{END}"
     if START in text and END in text:
         head, rest = text.split(START, 1)
-        text = head + block + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    tmp = report.with_suffix(".md.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(report)
+        return head + block + rest.split(END, 1)[1]
+    return text.rstrip("\n") + "\n\n" + block + "\n"
+
+
+def merge_into(report: Path, section: str) -> None:
+    """Put ``section`` into ``report`` between the markers (replacing an older one, or
+    appended); nothing else in the file changes. A missing report is left missing."""
+    if report.is_file():
+        replace_files({report: merged(report.read_text(encoding="utf-8"), section)})
+
+
+def replace_files(texts: Mapping[Path, str]) -> None:
+    """Write every file whole, or none: each goes first into ``<name>.tmp-<pid>`` beside
+    it, and only when all are written are they renamed into place, in the given order
+    (so put the file that marks completion last). On any error the temporary files are
+    removed and every target is left as it was."""
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for path, text in texts.items():
+            tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+            staged.append((tmp, path))
+            tmp.write_text(text, encoding="utf-8")
+        for tmp, path in staged:
+            os.replace(tmp, path)
+    finally:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
 
 
 def write(found: Mapping[str, Mapping[str, Any]], out: Path, section: str) -> None:
-    """Write the pattern's files into ``out`` and merge its section into validation.md."""
+    """Write the pattern's files into ``out`` and merge its section into validation.md,
+    all of them or none (:func:`replace_files`); ``between_sites.json`` goes last."""
     out.mkdir(parents=True, exist_ok=True)
-    tables = [r["table"].assign(model=m) for m, r in found.items()]
-    pd.concat(tables, ignore_index=True).to_csv(out / "between_sites.csv", index=False)
+    texts = {out / "between_sites.csv": pd.concat(
+        [r["table"].assign(model=m) for m, r in found.items()],
+        ignore_index=True).to_csv(index=False)}
     cal = [r["regional"].assign(model=m) for m, r in found.items() if len(r["regional"])]
     if cal:
-        pd.concat(cal, ignore_index=True).to_csv(out / "regional_calibration.csv",
-                                                 index=False)
+        texts[out / "regional_calibration.csv"] = pd.concat(cal, ignore_index=True).to_csv(
+            index=False)
+    texts[out / "between_sites.md"] = section + "\n"
+    report = out / "validation.md"
+    if report.is_file():
+        texts[report] = merged(report.read_text(encoding="utf-8"), section)
     verdicts = {m: {"history": r["history"], "both_directions": r["both_directions"]}
                 for m, r in found.items()}
-    (out / "between_sites.md").write_text(section + "\n", encoding="utf-8")
-    merge_into(out / "validation.md", section)
-    (out / "between_sites.json").write_text(json.dumps(verdicts, indent=2) + "\n",
-                                            encoding="utf-8")
+    texts[out / "between_sites.json"] = json.dumps(verdicts, indent=2) + "\n"
+    replace_files(texts)
 
 
 def _commit() -> str:
     """The checkout's commit, ``-dirty`` if it has uncommitted changes (taken before the
     runs, so that a commit made while they run cannot be credited with them)."""
-    try:
-        done = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True,
-                              text=True, timeout=10, cwd=Path(__file__).parent)
-        return done.stdout.strip() or "unknown"
-    except (OSError, subprocess.SubprocessError):
+    state = git_state()
+    if state is None:
         return "unknown"
+    return state["commit"][:7] + ("-dirty" if state["dirty"] else "")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -101,3 +101,17 @@ def test_a_regenerated_validation_report_keeps_the_section(tmp_path) -> None:
     start, end = markers("between_sites")
     assert f"{start}\n## Between-site variation\n\nkept\n{end}" in text
     assert "## Robustness" in text  # the other sections are still there
+
+
+def test_the_files_are_replaced_all_or_none(tmp_path) -> None:
+    """A write that fails part way leaves every file as it was and no temporary file."""
+    (tmp_path / "between_sites.md").write_text("old\n", encoding="utf-8")
+    texts = {tmp_path / "between_sites.md": "new\n",
+             tmp_path / "missing" / "between_sites.json": "{}\n"}  # its folder is absent
+    with pytest.raises(OSError):
+        bs.replace_files(texts)
+    assert (tmp_path / "between_sites.md").read_text(encoding="utf-8") == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["between_sites.md"]
+    bs.replace_files({tmp_path / "between_sites.md": "new\n"})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["between_sites.md"]
+    assert (tmp_path / "between_sites.md").read_text(encoding="utf-8") == "new\n"
