@@ -29,8 +29,13 @@ SCRIPT = Path(sys.executable).with_name("collabsim")
 COMMAND = [str(SCRIPT)] if SCRIPT.is_file() else [sys.executable, "-m", "sim.cli"]
 
 #: National totals the estimated columns share out (SOURCES.md, "The provider counts").
-ESTIMATE_TOTALS = {"acute": 120, "mental_health": 50, "pcn": 1250, "care_home": 15000,
-                   "local_authority": 153}
+ESTIMATE_TOTALS = {"acute": 120, "mental_health": 50, "care_home": 15000}
+#: Totals of the columns counted from published lists (SOURCES.md, "Counted columns"):
+#: PCNs of NHS England's GP practice mapping of January 2026, and the 152 councils with
+#: adult social care (upper-tier local authorities, 2021) of NHS England's 2023/24 mapping.
+COUNTED_TOTALS = {"pcn": 1298, "local_authority": 152}
+LONDON_ICBS = ("North West London", "North Central London", "North East London",
+               "South East London", "South West London")
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +76,7 @@ def test_centroids_lie_where_the_places_are(icbs: IcbTable) -> None:
     # northerly; the five London ICBs lie within 25 km of Charing Cross (530, 180).
     assert at["Cornwall and the Isles of Scilly"][0] == x.min()
     assert at["North East and North Cumbria"][1] == y.max()
-    for name in ("North West London", "North Central London", "North East London",
-                 "South East London", "South West London"):
+    for name in LONDON_ICBS:
         assert np.hypot(*(at[name] - np.array([530.0, 180.0]))) < 25
 
 
@@ -83,6 +87,23 @@ def test_estimated_counts_follow_the_stated_method(icbs: IcbTable) -> None:
         expected = _largest_remainder(total, share, minimum=1)
         assert np.array_equal(icbs.counts[KIND_NAMES.index(kind)], expected), kind
     assert np.all(icbs.counts[KIND_NAMES.index("community")] == 1)
+
+
+def test_counted_columns_keep_their_sources_totals_and_known_places(icbs: IcbTable) -> None:
+    """PCNs and councils are counted from lists, so they are not the population rule."""
+    share = icbs.population / icbs.population.sum()
+    for kind, total in COUNTED_TOTALS.items():
+        counts = icbs.counts[KIND_NAMES.index(kind)]
+        assert counts.sum() == total and counts.min() >= 1, kind
+        assert not np.array_equal(counts, _largest_remainder(total, share, minimum=1)), kind
+    councils = dict(zip(icbs.short_names, icbs.counts[KIND_NAMES.index("local_authority")],
+                        strict=True))
+    # Greater Manchester is its ten metropolitan boroughs; London's five ICBs hold the 32
+    # boroughs and the City; Surrey Heartlands holds Surrey County Council, while Frimley
+    # holds the three Berkshire unitaries (Surrey and Hampshire count where most live).
+    assert councils["Greater Manchester"] == 10
+    assert sum(councils[name] for name in LONDON_ICBS) == 33
+    assert councils["Surrey Heartlands"] == 1 and councils["Frimley"] == 3
 
 
 # --------------------------------------------------------------------------- the system
@@ -116,7 +137,8 @@ def test_england_is_fixed_while_synthetic_maps_change() -> None:
     a, b = build("england", seed=1), build("england", seed=2)
     assert a.area_names == b.area_names and np.array_equal(a.area, b.area)
     s1, s2 = build("england_synthetic", seed=1), build("england_synthetic", seed=2)
-    assert s1.n == a.n and s1.area_names[0] == "ics-01" and not np.allclose(s1.x, s2.x)
+    assert len(s1.area_names) == len(a.area_names) == 42 and s1.area_names[0] == "ics-01"
+    assert not np.allclose(s1.x, s2.x)
 
 
 def test_unknown_system_lists_both_englands() -> None:
