@@ -38,7 +38,9 @@ ENGLAND = {"seed": 4, "system": {"name": "england"}, "regime": {"name": "mandate
            "time": {"burn_in_weeks": 3, "policy_weeks": 3}}
 #: England at a twentieth of its providers (~830): small areas, where some weeks an
 #: area has nothing due or loses all its partnerships (undefined values must still add up).
-SMALL_ENGLAND = {**ENGLAND, "system": {"name": "england", "scale": 0.05},
+#: The seed is one whose run has all three undefined cases the test below requires (most
+#: seeds have two; seed 4 lost the third when the history of collaboration began to last).
+SMALL_ENGLAND = {**ENGLAND, "seed": 5, "system": {"name": "england", "scale": 0.05},
                  "time": {"burn_in_weeks": 8, "policy_weeks": 8}}
 ICS = {"seed": 4, "system": {"name": "ics"}, "regime": {"name": "mandated"},
        "time": {"burn_in_weeks": 8, "policy_weeks": 8}}
