@@ -42,9 +42,12 @@ from sim.sweep_store import spreadsheet_safe
 
 #: The conditions at the switch an area's effect is correlated with: name -> meaning.
 #: Values are each area's at the last week of the burn-in (the status quo the regime
-#: meets), averaged over the reference scenario's replicates; population is ONS's.
+#: meets), averaged over the reference scenario's replicates; population and history
+#: are the area's own (:func:`with_places`).
 CONDITIONS: dict[str, str] = {
     "population": "resident population (ONS mid-2022; England's ICBs only)",
+    "history": "history score of integration programmes: (any pioneer site + an early "
+               "ICS) / 2, 0, 1/2 or 1 (sim/data/england/history.csv; England's ICBs only)",
     "providers": "providers in the area",
     "vacancy_rate": "vacancy rate at the switch",
     "mean_trust": "mean trust in partnerships at the switch",
@@ -78,7 +81,8 @@ class AreaEffects:
             column per condition).
         context: by_area_context.csv as a DataFrame (:data:`CONTEXT_COLUMNS`).
         areas: one row per area (``area``, ``area_code``, ``area_name``, ``providers``,
-            and ``population``, ``x_km``, ``y_km`` where the areas are England's ICBs).
+            and ``population``, ``x_km``, ``y_km``, ``history`` where the areas are
+            England's ICBs).
         figures: figure name -> path relative to the report folder.
         section: the report's markdown lines for the per-area effects.
     """
@@ -168,9 +172,11 @@ def read_areas(runs: pd.DataFrame, run_dirs: dict[str, Path]
 
 
 def with_places(areas: pd.DataFrame) -> pd.DataFrame:
-    """``areas`` with ``population``, ``x_km`` and ``y_km`` from sim/england.py where every
-    area code is an ICB's (otherwise unchanged: a synthetic or user map has no places)."""
+    """``areas`` with ``population``, ``x_km``, ``y_km`` (sim/england.py) and ``history``
+    (the history score, sim/england_context.py) where every area code is an ICB's
+    (otherwise unchanged: a synthetic or user map has no places)."""
     from sim.england import load_icbs
+    from sim.england_context import load_history
 
     icbs = load_icbs()
     index = {code: i for i, code in enumerate(icbs.codes)}
@@ -179,7 +185,8 @@ def with_places(areas: pd.DataFrame) -> pd.DataFrame:
         return areas
     at = codes.map(index).to_numpy()
     return areas.assign(population=icbs.population[at].astype(float),
-                        x_km=icbs.centre_km[at, 0], y_km=icbs.centre_km[at, 1])
+                        x_km=icbs.centre_km[at, 0], y_km=icbs.centre_km[at, 1],
+                        history=load_history().score[at].astype(float))
 
 
 # --------------------------------------------------------------------------- statistics
@@ -220,13 +227,14 @@ def area_conditions(conditions: pd.DataFrame, areas: pd.DataFrame,
     """Each area's conditions (:data:`CONDITIONS`): the mean over the reference scenario's
     replicates of its values at the switch, and its population. Index: ``area``."""
     out = pd.DataFrame(index=pd.Index(areas["area"], name="area"))
-    if "population" in areas:
-        out["population"] = areas.set_index("area")["population"]
+    own = [name for name in ("population", "history") if name in areas]
+    for name in own:
+        out[name] = areas.set_index("area")[name]
     if len(conditions) and reference is not None:
         mine = conditions[conditions["scenario"] == reference]
         means = mine.groupby("area").mean(numeric_only=True)
         for name in CONDITIONS:
-            if name in means and name != "population":
+            if name in means and name not in own:
                 out[name] = means[name]
     return out[[c for c in CONDITIONS if c in out]]
 

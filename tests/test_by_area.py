@@ -246,6 +246,9 @@ def test_england_sweep_report_has_the_per_area_tables_and_section(england_report
                           na_values=[""])
     assert list(effects.columns[:len(EFFECT_COLUMNS)]) == list(EFFECT_COLUMNS)
     assert set(effects.columns[len(EFFECT_COLUMNS):]) == set(CONDITIONS)
+    # each ICB's history of integration programmes, from history.csv
+    history = effects.drop_duplicates("area_code").set_index("area_code")["history"]
+    assert set(history) == {0.0, 0.5, 1.0} and history["E54000048"] == 1.0  # Lancashire
     assert len(effects) == 42 * len(MAIN_OUTCOMES)  # one comparison
     assert set(effects["scenario"]) == {"regime=mandated"}
     assert set(effects["reference"]) == {"regime=local"}
