@@ -13,7 +13,8 @@ scaled by one declared parameter of ``context``:
   needs (1 - f') / f' = (R / m) (1 - f) / f (:func:`fill_rate_for_odds`).
 - **History of collaboration** (``collaboration_history``, share 0-1): ICBs with
   earlier integration programmes (``history.csv``) have leaders more enthusiastic about
-  collaboration, for the whole run (the programmes' sites bid to join them), and start
+  collaboration, for the whole run (pioneer sites bid to join; the first ICSs were the
+  partnerships furthest ahead), and start
   with higher generalised trust. The enthusiasm is what lasts: it makes providers look
   for partners more often and, through staff faith, build trust faster, so those ICBs
   reach the switch with more and stronger partnerships; the starting trust alone was
