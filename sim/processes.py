@@ -37,7 +37,7 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.context import BaseContext
 from typing import Any
 
-__all__ = ["fork_context", "map_in_processes"]
+__all__ = ["fork_context", "map_in_processes", "stop_idle_workers"]
 
 #: CPython's warning at a fork while other (here: native, fork-aware) threads run.
 FORK_WARNING = r".*is multi-threaded, use of fork\(\) may lead to deadlocks"
@@ -93,3 +93,21 @@ def map_in_processes(function: Callable[..., Any], tasks: Iterable[Sequence[Any]
 def _call(item: tuple[Callable[..., Any], tuple]) -> Any:
     function, args = item
     return function(*args)
+
+
+def stop_idle_workers() -> bool:
+    """Stop joblib's idle loky workers, if this process started any; True if it had.
+
+    joblib keeps its loky workers (and their manager and queue threads in this process)
+    alive for reuse after a parallel call, e.g. a sweep's runs on Hydra's joblib
+    launcher. Once that work is over, those threads would keep :func:`fork_context` from
+    forking, and the workers would hold their memory; stopping them lets the next
+    parallel step (a report's figures) start from forks of this process instead of
+    importing everything again in the old workers.
+    """
+    module = sys.modules.get("joblib.externals.loky.reusable_executor")
+    executor = getattr(module, "_executor", None)  # joblib's one reusable executor
+    if executor is None:
+        return False
+    executor.shutdown(wait=True)
+    return True

@@ -12,7 +12,7 @@ from concurrent.futures.process import BrokenProcessPool
 import pytest
 
 from sim import processes
-from sim.processes import fork_context, map_in_processes
+from sim.processes import fork_context, map_in_processes, stop_idle_workers
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="fork is used on Linux only")
@@ -63,9 +63,7 @@ def no_loky_left():
     """Shut loky's reusable workers down afterwards: its manager thread would otherwise
     keep this process multi-threaded, and the later tests would not fork."""
     yield
-    from joblib.externals.loky import get_reusable_executor
-
-    get_reusable_executor().shutdown(wait=True)
+    stop_idle_workers()
 
 
 @linux_only
@@ -114,3 +112,13 @@ def test_the_fork_warning_about_native_threads_is_not_passed_on() -> None:
         warnings.simplefilter("always")
         assert map_in_processes(abs, [(-1,), (-2,)], workers=2) == [1, 2]
     assert not [w for w in caught if "multi-threaded" in str(w.message)]
+
+
+@linux_only
+def test_stopping_joblibs_idle_workers_lets_this_process_fork_again() -> None:
+    from joblib import Parallel, delayed
+
+    assert Parallel(n_jobs=2)(delayed(abs)(v) for v in (-1, -2)) == [1, 2]
+    assert fork_context() is None  # loky's manager thread stays for reuse
+    assert stop_idle_workers()
+    assert fork_context() is not None
