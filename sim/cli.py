@@ -44,6 +44,7 @@ from typing import Any, NoReturn, TextIO
 from sim import hydra_glue
 from sim.config import ConfigError, SimConfig, config_dir, register_configs
 from sim.outcomes import COLUMNS, calibration_table
+from sim.processes import stop_idle_workers
 from sim.results import is_complete, run_folder
 from sim.runs import check_inputs, claim_folder, display_path, run_scenario
 from sim.sweep_store import mark_report, report_is_current, typed_overrides
@@ -198,6 +199,9 @@ class SweepCallback(hydra_glue.Callback):
         progress = _PROGRESS.pop(str(sweep_dir), None)
         if progress is not None:
             progress.stop()
+        # the launcher's idle workers go: what comes next (the report's figures) runs
+        # on forks of this process, which has imported what they need
+        stop_idle_workers()
         if self.design:
             _end_design_stage(config, sweep_dir)
             return

@@ -6,7 +6,9 @@ breaks one module, and tests can see which internals are used:
 
 * private: ``hydra._internal.utils.get_args_parser`` (:func:`command_line_overrides`),
   ``BasicSweeper.split_arguments`` (:func:`expand_sweep`), ``BasicSweeper.get_job_batch``
-  (wrapped by :func:`launch_only`, so that a resumed sweep launches only what it needs),
+  (wrapped by :func:`launch_only`, so that a resumed sweep launches only what it needs)
+  and ``validate_batch_is_legal`` (skipped for a batch :func:`launch_as` gives, whose
+  jobs the sweep has already validated),
   the global config loader's ``load_sweep_config`` (:func:`compose_job`);
 * public: ``HydraConfig`` (the running job: :func:`job_facts`, :func:`output_dir`, ...),
   ``OverridesParser`` (:func:`parse_overrides`), OmegaConf containers.
@@ -165,7 +167,9 @@ def launch_as(sweep_dir: str | Path, jobs: Sequence[tuple[Sequence[str], str]]) 
 
     ``jobs`` lists (overrides, folder name): a job of the sweeper may be launched more
     than once, each time into another folder (a design sweep's chunks: the same
-    replicate, different points). All are launched as the sweeper's first batch.
+    replicate, different points). All are launched as the sweeper's first batch, which
+    Hydra does not compose again to validate it: the caller has (as
+    :func:`sim.sweep.start_sweep` does, with :func:`sim.sweep.validate_jobs`).
     """
     _LAUNCH[str(Path(sweep_dir))] = [[*job, f"hydra.sweep.subdir='{name}'"]
                                      for job, name in jobs]
@@ -195,8 +199,20 @@ def _wrap_basic_sweeper() -> None:
             return wanted
         return [[*job, *wanted[tuple(job)]] for job in batch if tuple(job) in wanted]
 
+    original_validate = BasicSweeper.validate_batch_is_legal
+
+    def validate_batch_is_legal(self: Any, batch: Sequence[Sequence[str]]) -> None:
+        # A batch given by launch_as was composed and validated job by job before it was
+        # planned (sim.sweep.validate_jobs); Hydra would compose every launched job once
+        # more here, in this process, one after another, before any starts (a few
+        # tenths of a second each). Other sweeps are validated by Hydra as before.
+        if isinstance(_LAUNCH.get(str(Path(str(self.config.hydra.sweep.dir)))), list):
+            return
+        original_validate(self, batch)
+
     get_job_batch._collabsim = True  # type: ignore[attr-defined]
     BasicSweeper.get_job_batch = get_job_batch
+    BasicSweeper.validate_batch_is_legal = validate_batch_is_legal
 
 
 def default_run_dir(config: Any) -> Path | None:

@@ -7,14 +7,17 @@ runs the model.
 
 from __future__ import annotations
 
+import os
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from sim.outcome_spec import COLUMNS, outcome
+from sim.processes import map_in_processes
 from sim.stats import interval_bounds
 
 #: Weeks per year, for the time axis (years since the regime switch).
@@ -29,6 +32,48 @@ def pyplot():
     import matplotlib.pyplot as plt
 
     return plt
+
+
+#: At most this many figures are drawn at once (each process draws one at a time).
+MAX_DRAWING_PROCESSES = 4
+
+#: A figure to draw: one of this module's figure functions, its positional and its
+#: keyword arguments.
+Drawing = tuple[Callable[..., Path], tuple, Mapping[str, Any]]
+
+
+def draw(drawings: Sequence[Drawing], workers: int | None = None) -> list[Path]:
+    """Draw figures side by side, each into its own file; their paths in order.
+
+    A report's figures are independent (about 0.3 s of CPU for one outcome's figure,
+    2 s for a grid of them), so they are drawn on several processes
+    (:func:`sim.processes.map_in_processes`: forks of this process where safe, which
+    inherit matplotlib): the same files, drawn in less wall time. The largest first
+    keeps the processes evenly busy.
+
+    Args:
+        drawings: ``(function, args, kwargs)``, e.g. ``(outcome_figure, (weekly, ...),
+            {"colours": ...})``; the function writes its file and returns its path.
+        workers: processes (default: the cores this process may use, at most
+            :data:`MAX_DRAWING_PROCESSES`); 1 draws here, one after another.
+    """
+    if workers is None:
+        workers = min(MAX_DRAWING_PROCESSES, usable_cores())
+    pyplot()  # imported once here, so that forked processes inherit it
+    return map_in_processes(_draw_one, [(f, tuple(a), dict(k)) for f, a, k in drawings],
+                            workers)
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the OS says, else all)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows: no affinity call
+        return os.cpu_count() or 1
+
+
+def _draw_one(function: Callable[..., Path], args: tuple, kwargs: dict) -> Path:
+    return function(*args, **kwargs)
 
 
 def band(values: pd.DataFrame, by: Sequence[str], column: str) -> pd.DataFrame:

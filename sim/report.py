@@ -417,7 +417,7 @@ def build_report(sweep_dir: str | os.PathLike, reference: dict | None = None,
         ReportError: the reference (given, or recorded by the sweep) names no scenario of
             the sweep; the message lists them.
     """
-    from sim.plots import band, colour_map, grid_figure, outcome_figure
+    from sim.plots import band
     from sim.report_html import write_html
 
     sweep_dir = Path(sweep_dir)
@@ -468,26 +468,7 @@ def build_report(sweep_dir: str | os.PathLike, reference: dict | None = None,
                 tmp / "weekly_means.csv", index=False)
         figs: dict[str, str] = {}
         if figures and len(weekly):
-            name = title(facts)
-            colours = colour_map(order)
-            grid_figure(weekly, order, main, tmp / "figures" / "overview.png",
-                        title=f"{name}: mean over replicates with 95% CI", colours=colours)
-            figs["overview"] = "figures/overview.png"
-            wd = weekly_differences(weekly, refs, main)
-            if len(wd):
-                dorder = list(dict.fromkeys(wd["scenario"]))
-                dcolours = {lab: colours[s] for s in refs for lab in dorder
-                            if lab == s or lab.startswith(f"{s} − (")}
-                ref_text = ", ".join(sorted(set(refs.values())))
-                grid_figure(wd, dorder, main, tmp / "figures" / "differences.png",
-                            title=f"{name}: paired difference from the reference "
-                                  f"({ref_text}), 95% CI", zero_line=True,
-                            ylabel_suffix=" difference", colours=dcolours)
-                figs["differences"] = "figures/differences.png"
-            for col in main:
-                outcome_figure(weekly, order, col, OUTCOMES.get(col, ("", 0))[0],
-                               tmp / "figures" / f"{col}.png", colours=colours)
-                figs[col] = f"figures/{col}.png"
+            figs = _draw_figures(weekly, order, main, refs, tmp, title(facts))
         areas = build_area_effects(runs, run_dirs, refs, diffs, tmp, figures=figures,
                                    title=title(facts))
         if areas is not None:
@@ -503,6 +484,35 @@ def build_report(sweep_dir: str | os.PathLike, reference: dict | None = None,
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return Report(final, runs, scen, diffs, failed, missing, planned, areas)
+
+
+def _draw_figures(weekly: pd.DataFrame, order: Sequence[str], main: Sequence[str],
+                  refs: dict[str, str], out: Path, name: str) -> dict[str, str]:
+    """The overview, the paired differences and one figure per main outcome, drawn
+    side by side (:func:`sim.plots.draw`) into ``out/figures``; name -> relative path."""
+    from sim.plots import colour_map, draw, grid_figure, outcome_figure
+
+    colours = colour_map(order)
+    files = {"overview": "figures/overview.png"}
+    drawings = [(grid_figure, (weekly, order, main, out / files["overview"]),
+                 {"title": f"{name}: mean over replicates with 95% CI", "colours": colours})]
+    wd = weekly_differences(weekly, refs, main)
+    if len(wd):
+        dorder = list(dict.fromkeys(wd["scenario"]))
+        dcolours = {lab: colours[s] for s in refs for lab in dorder
+                    if lab == s or lab.startswith(f"{s} − (")}
+        ref_text = ", ".join(sorted(set(refs.values())))
+        files["differences"] = "figures/differences.png"
+        drawings.append((grid_figure, (wd, dorder, main, out / files["differences"]), {
+            "title": f"{name}: paired difference from the reference ({ref_text}), 95% CI",
+            "zero_line": True, "ylabel_suffix": " difference", "colours": dcolours}))
+    for col in main:  # each with only its own column: less to hand to another process
+        files[col] = f"figures/{col}.png"
+        drawings.append((outcome_figure, (weekly[["scenario", "week", col]], order, col,
+                                          OUTCOMES.get(col, ("", 0))[0], out / files[col]),
+                         {"colours": colours}))
+    draw(drawings)
+    return files
 
 
 def _write_text(path: Path, text: str) -> None:

@@ -312,11 +312,21 @@ def git_state(path: str | os.PathLike | None = None) -> dict | None:
 
     ``dirty`` is true when tracked files differ from the commit or untracked,
     non-ignored files exist: the results may then not be reproducible from the commit.
+    Asked of ``git`` once per process and folder (:func:`_git_state`).
     """
     where = Path(path) if path is not None else Path(__file__).resolve().parent
+    state = _git_state(str(where))
+    return None if state is None else dict(state)
+
+
+@functools.cache
+def _git_state(where: str) -> dict | None:
+    """:func:`git_state` as first seen by this process, asked once per folder: the code a
+    process runs is what it imported, so a later commit does not change what its runs
+    ran, and two ``git`` processes per run cost a sweep's worker about 30 ms each run."""
     try:
-        commit = _git(where, "rev-parse", "HEAD")
-        status = _git(where, "status", "--porcelain")
+        commit = _git(Path(where), "rev-parse", "HEAD")
+        status = _git(Path(where), "status", "--porcelain")
     except (OSError, subprocess.SubprocessError):
         return None
     if not commit:
@@ -365,9 +375,29 @@ def _to_json(data: dict) -> str:
 
 
 def _to_yaml(data: dict) -> str:
+    """``data`` as OmegaConf writes it (``OmegaConf.to_yaml``: its YAML dumper, keys in
+    order). Plain data (what ``to_dict`` gives: dicts, lists, text, numbers, booleans,
+    None) is dumped directly, which gives the same text without building an OmegaConf
+    container first (three quarters of the time, once per run); anything else (a
+    tuple, an enum, a path, which OmegaConf converts) goes through OmegaConf."""
     from omegaconf import OmegaConf
 
-    return OmegaConf.to_yaml(OmegaConf.create(data))
+    if not _plain(data):
+        return OmegaConf.to_yaml(OmegaConf.create(data))
+    import yaml
+    from omegaconf._utils import get_omega_conf_dumper
+
+    return yaml.dump(data, default_flow_style=False, allow_unicode=True, sort_keys=False,
+                     Dumper=get_omega_conf_dumper())
+
+
+def _plain(value: Any) -> bool:
+    """Whether ``value`` is JSON-like: dicts with text keys, lists, text, numbers, None."""
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    return value is None or type(value) in (str, int, float, bool)
 
 
 def from_yaml(text: str) -> dict:

@@ -23,6 +23,7 @@ from sim.config import ConfigError, SimConfig, from_dict
 from sim.inputs import checked, whole_number
 from sim.model import CollaborationModel
 from sim.outcomes import summarise
+from sim.processes import map_in_processes
 
 __all__ = ["ManyResult", "RunResult", "provider_snapshot", "run", "run_many"]
 
@@ -219,6 +220,9 @@ def run_many(scenarios: Mapping[str, SimConfig] | Sequence[SimConfig],
             or a generator (read once; default: each config's own ``replicate``, i.e. one
             run per scenario).
         workers: parallel processes (1 runs in this process); results do not depend on it.
+            On Linux they are forks of this process (no imports to repeat), unless it
+            runs other Python threads (e.g. in a notebook), then fresh processes
+            (:mod:`sim.processes`).
         seed: root seed for every scenario (default: each config's own ``seed``; a sweep
             uses one root seed, so keep the configs' seeds equal to pair them).
         seeds: removed. It used to mean a list of root seeds paired by seed, which gave
@@ -266,12 +270,9 @@ def run_many(scenarios: Mapping[str, SimConfig] | Sequence[SimConfig],
     for name, cfg in configs.items():
         for r in [cfg.replicate] if wanted is None else wanted:
             jobs.append((with_replicate(cfg, replicate=r), r, name))
-    if workers <= 1:
-        out = [_run_one(*job) for job in jobs]
-    else:
-        from joblib import Parallel, delayed
-
-        out = Parallel(n_jobs=workers)(delayed(_run_one)(*job) for job in jobs)
+    # forks of this process where safe (they inherit its imports and loaded kernels),
+    # else fresh loky processes: sim.processes says which and why
+    out = map_in_processes(_run_one, jobs, workers)
     weekly = pd.concat([w for w, _, _, _ in out], ignore_index=True)
     summaries = pd.DataFrame([row for _, row, _, _ in out])
     by_kind = pd.concat([k for _, _, k, _ in out], ignore_index=True)
