@@ -150,7 +150,7 @@ class CollaborationModel(mesa.Model):
         self.area_values: list[np.ndarray] = []
         #: Partnerships per area just before the switch (half in each provider's area).
         self.area_partnerships_at_switch = np.zeros(self.table.n_areas)
-        self.datacollector = mesa.DataCollector(model_reporters=outcomes.reporters())
+        self.datacollector = outcomes.OutcomeCollector(model_reporters=outcomes.reporters())
 
     # ------------------------------------------------------------------ set-up
     def _initial_state(self) -> ProviderState:

@@ -58,3 +58,63 @@ def test_the_in_process_run_is_the_compiled_one():
     compiled = _outputs(jit=True)
     assert np.array_equal(weekly[compiled["columns"]].to_numpy(dtype=float),
                           np.array(compiled["values"], dtype=float), equal_nan=True)
+
+
+# ---------------------------------------------------------------- the week's outcome sums
+SUM_LENGTHS = [0, 1, 7, 8, 9, 127, 128, 129, 136, 255, 1000, 8191, 8193, 70_001]
+
+
+def test_pairwise_sum_is_numpys_sum_to_the_bit():
+    """The outcome kernels' sums give NumPy's numbers, so that outcomes did not move when
+    they were compiled: values spread over six orders of magnitude make any other order
+    of addition round differently."""
+    from sim.outcomes import _masked_sum, _pairwise_sum
+
+    rng = np.random.default_rng(5)
+    for n in SUM_LENGTHS:
+        x = rng.random(n) * 10.0 ** rng.uniform(-3, 3, n)
+        mask = rng.random(n) < 0.4
+        assert _pairwise_sum(x) == x.sum(), n
+        assert _masked_sum(x, mask) == x[mask].sum(), n
+    sequential = 0.0
+    for v in x:  # the check can fail: adding one by one gives another number
+        sequential += v
+    assert sequential != x.sum()
+
+
+def test_gini_kernel_is_the_formula():
+    from sim.outcomes import gini
+
+    rng = np.random.default_rng(6)
+    for n in SUM_LENGTHS[1:]:
+        x = np.sort(rng.random(n) * 10.0 ** rng.uniform(-2, 2, n))
+        expected = ((2.0 * np.arange(1, n + 1) - n - 1) * x).sum() / (n * x.sum())
+        assert gini(rng.permutation(x)) == expected, n
+    assert gini(np.zeros(3)) == 0.0 and gini(np.zeros(0)) == 0.0
+    assert gini(np.array([0.0, 0.0, 1.0])) == 2.0 / 3.0
+
+
+def test_outcome_collector_records_what_mesas_collector_records():
+    """``model.datacollector`` reads the week's outcome values without Mesa's call and
+    copy per reporter; its table is the one Mesa's own DataCollector makes from the same
+    reporters, and a reporter a user adds is still collected."""
+    import mesa
+
+    from sim import outcomes
+    from sim.model import CollaborationModel
+
+    model = CollaborationModel(sim.load_config(SCENARIO))
+    assert isinstance(model.datacollector, mesa.DataCollector)
+    model.datacollector._new_model_reporter("partnerships_now", lambda m: len(m.partnerships))
+    mesas = mesa.DataCollector(model_reporters={**outcomes.reporters(),
+                                                "partnerships_now": lambda m: len(m.partnerships)})
+    for _ in range(30):
+        model.step()
+        mesas.collect(model)
+    ours, theirs = (c.get_model_vars_dataframe() for c in (model.datacollector, mesas))
+    assert list(ours.columns) == list(theirs.columns)
+    assert (ours.dtypes == theirs.dtypes).all()
+    assert (theirs["week"] == ours["week"] + 1).all()  # Mesa's collected after the step ended
+    assert ours.drop(columns="week").equals(theirs.drop(columns="week"))
+    assert model.datacollector._collection_steps == mesas._collection_steps
+    assert ours["partnerships_now"].iloc[-1] == len(model.partnerships) > 0
