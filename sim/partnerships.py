@@ -101,38 +101,28 @@ class Partnerships:
         """
         a = np.asarray(a, dtype=np.int64)
         b = np.asarray(b, dtype=np.int64)
-        lo, hi = np.minimum(a, b), np.maximum(a, b)
-        swap = a > b
-        t_lo = np.where(swap, trust_b, trust_a)
-        t_hi = np.where(swap, trust_a, trust_b)
-        form = np.broadcast_to(np.asarray(formality, dtype=np.float64), lo.shape)
-        keys = lo * self.n_providers + hi
-        ok = (lo != hi) & ~self._known(keys)
-        _, first = np.unique(keys, return_index=True)
-        once = np.zeros(len(keys), dtype=bool)
-        once[first] = True
-        ok &= once
-        k = int(ok.sum())
+        if self._sorted is None:
+            self._sorted = np.sort(self.keys())
+        take = _new_pairs(a, b, self.n_providers, self._sorted)
+        k = len(take)
         if k == 0:
             return 0
         self._reserve(self.n + k)
-        rows = slice(self.n, self.n + k)
+        start = self.n
+        rows = slice(start, start + k)
         d = self._data
-        d["a"][rows], d["b"][rows] = lo[ok], hi[ok]
-        d["trust"][rows, 0], d["trust"][rows, 1] = t_lo[ok], t_hi[ok]
-        d["confidence"][rows] = d["trust"][rows]
-        d["formality"][rows] = form[ok]
-        d["progress"][rows] = 0.0
+        for name in _ZEROED:
+            d[name][rows] = 0
+        trust_a = np.broadcast_to(np.asarray(trust_a, dtype=np.float64), a.shape)
+        trust_b = np.broadcast_to(np.asarray(trust_b, dtype=np.float64), a.shape)
+        formality = np.broadcast_to(np.asarray(formality, dtype=np.float64), a.shape)
+        _write_new(start, take, a, b, trust_a, trust_b, formality, d["a"], d["b"], d["trust"],
+                   d["confidence"], d["formality"])
         d["mandated"][rows] = mandated
         d["goals"][rows] = goals
-        d["at_switch"][rows] = False
         d["formed_week"][rows] = week
-        d["flow"][rows] = 0.0
-        d["on_time"][rows] = 0.0
-        d["period_flow"][rows] = 0.0
-        d["period_on_time"][rows] = 0.0
         if self._pair_attributes is not None:
-            for name, values in self._pair_attributes(lo[ok], hi[ok]).items():
+            for name, values in self._pair_attributes(d["a"][rows], d["b"][rows]).items():
                 d[name][rows] = values
         self.n += k
         self._sorted = None
@@ -162,6 +152,47 @@ class Partnerships:
             grown[: self.n] = arr[: self.n]
             self._data[name] = grown
         self._cap = new_cap
+
+
+#: Fields a new partnership starts at zero (False): its record, progress and last flows;
+#: :meth:`Partnerships.add` writes the others from its arguments, ``pair_attributes`` the
+#: fixed ones.
+_ZEROED = ("progress", "at_switch", "flow", "on_time", "period_flow", "period_on_time")
+assert set(_FIELDS) == {*_ZEROED, "a", "b", "trust", "confidence", "formality", "mandated",
+                        "goals", "formed_week", "distance", "route"}, "every field set on add"
+
+
+@kernel
+def _new_pairs(a, b, n_providers, known):
+    """Which of the pairs (a, b) to add, as indices into them in increasing order: each
+    unordered pair once (its first occurrence), never a self-pair, never a pair whose key
+    ``lo * n_providers + hi`` is in ``known`` (sorted keys of the active partnerships)."""
+    keys = np.minimum(a, b) * n_providers + np.maximum(a, b)
+    ok = a != b
+    if len(known):
+        pos = np.minimum(np.searchsorted(known, keys), len(known) - 1)
+        for i in range(len(keys)):
+            ok[i] = ok[i] and known[pos[i]] != keys[i]
+    order = np.argsort(keys, kind="mergesort")  # stable: a repeated key's first comes first
+    for j in range(1, len(order)):
+        if keys[order[j]] == keys[order[j - 1]]:
+            ok[order[j]] = False
+    return np.flatnonzero(ok)
+
+
+@kernel
+def _write_new(start, take, a, b, trust_a, trust_b, formality, a_out, b_out, trust_out,
+               confidence_out, formality_out):
+    """Write the pairs ``take`` from row ``start`` on: the lower provider index as ``a``,
+    each side's trust (and confidence, which starts at trust) in its column, formality."""
+    for r in range(len(take)):
+        i, row = take[r], start + r
+        swap = a[i] > b[i]
+        a_out[row], b_out[row] = (b[i], a[i]) if swap else (a[i], b[i])
+        trust_out[row, 0] = trust_b[i] if swap else trust_a[i]
+        trust_out[row, 1] = trust_a[i] if swap else trust_b[i]
+        confidence_out[row, 0], confidence_out[row, 1] = trust_out[row, 0], trust_out[row, 1]
+        formality_out[row] = formality[i]
 
 
 @kernel

@@ -118,3 +118,35 @@ def test_outcome_collector_records_what_mesas_collector_records():
     assert ours.drop(columns="week").equals(theirs.drop(columns="week"))
     assert model.datacollector._collection_steps == mesas._collection_steps
     assert ours["partnerships_now"].iloc[-1] == len(model.partnerships) > 0
+
+
+def test_partnerships_add_keeps_new_distinct_pairs_in_order():
+    """``Partnerships.add`` (compiled, without np.unique) drops self-pairs, repeats within
+    the call (keeping the first) and pairs that exist, stores each pair as (lower,
+    higher) with each side's trust in its column, and starts a reused row afresh."""
+    from sim.partnerships import Partnerships
+
+    ps = Partnerships(6)
+    k = ps.add([0, 3, 2, 1, 2, 4, 5], [1, 2, 2, 0, 3, 4, 0],
+               trust_a=[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.35],
+               trust_b=[0.7, 0.8, 0.9, 1.0, 0.15, 0.25, 0.45],
+               formality=0.5, mandated=True, goals=False, week=3)
+    assert k == 3
+    assert ps.a.tolist() == [0, 2, 0] and ps.b.tolist() == [1, 3, 5]
+    assert ps.trust.tolist() == [[0.1, 0.7], [0.8, 0.2], [0.45, 0.35]]
+    assert ps.confidence.tolist() == ps.trust.tolist()
+    assert ps.formality.tolist() == [0.5] * 3 and ps.mandated.all() and not ps.goals.any()
+    assert ps.formed_week.tolist() == [3, 3, 3]
+    assert ps.add([1, 3], [0, 2], trust_a=[0.0, 0.0], trust_b=[0.0, 0.0], formality=0.0,
+                  mandated=False, goals=False, week=4) == 0  # both exist, either order
+    ps.flow[:] = 7.0
+    ps.progress[:] = 0.3
+    ps.at_switch[:] = True
+    ps.remove(np.array([False, False, True]))
+    assert ps.add(np.array([4]), np.array([1]), trust_a=np.array([0.6]),
+                  trust_b=np.array([0.2]), formality=np.array([0.25]), mandated=False,
+                  goals=True, week=5) == 1
+    assert ps.a.tolist() == [0, 2, 1] and ps.trust[2].tolist() == [0.2, 0.6]
+    assert ps.flow[2].tolist() == [0.0, 0.0] and ps.progress[2] == 0.0
+    assert not ps.at_switch[2] and ps.goals[2] and not ps.mandated[2]
+    assert ps.exists(np.array([1, 5]), np.array([4, 0])).tolist() == [True, False]
