@@ -27,6 +27,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from sim.dynamics.sums import masked_sum, pairwise_sum
 from sim.dynamics.workforce import annual_turnover
 from sim.jit import kernel
 from sim.kinds import ACUTE_FTE_PER_BED, KIND_NAMES, N_KINDS, SOCIAL_CARE, Kind
@@ -116,77 +117,8 @@ def _ratio(numerator: float, denominator: float) -> float:
 # --------------------------------------------------------------------------- kernels
 # The week's outcomes are some hundred sums; written as NumPy calls they cost more in
 # per-call overhead than in arithmetic (issue 16), so they are compiled, in few calls.
-# Sums over all items use NumPy's own order (``_pairwise_sum``), grouped sums run in item
+# Sums over all items use NumPy's own order (``pairwise_sum``), grouped sums run in item
 # order as ``np.bincount`` adds, so that each outcome is the number NumPy gave.
-
-@kernel
-def _pairwise_leaf(x, start, n):
-    """Sum of ``x[start:start + n]``, n <= 128, as NumPy's pairwise summation adds a
-    block: one by one below 8 values, else eight accumulators, then the rest."""
-    if n < 8:
-        res = -0.0
-        for i in range(n):
-            res += x[start + i]
-        return res
-    r0, r1, r2, r3 = x[start], x[start + 1], x[start + 2], x[start + 3]
-    r4, r5, r6, r7 = x[start + 4], x[start + 5], x[start + 6], x[start + 7]
-    i = 8
-    while i < n - n % 8:
-        r0 += x[start + i]
-        r1 += x[start + i + 1]
-        r2 += x[start + i + 2]
-        r3 += x[start + i + 3]
-        r4 += x[start + i + 4]
-        r5 += x[start + i + 5]
-        r6 += x[start + i + 6]
-        r7 += x[start + i + 7]
-        i += 8
-    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-    while i < n:
-        res += x[start + i]
-        i += 1
-    return res
-
-
-@kernel
-def _pairwise_sum(x):
-    """``x.sum()`` of a 1-d float array, the same number NumPy gives: its pairwise
-    summation (numpy/_core/src/umath/loops_utils.h.src: blocks of at most 128 values,
-    larger runs split in halves whose sizes are multiples of 8), added to the reduction's
-    identity 0. The halving is walked with a stack, since a recursive kernel does not
-    load from Numba's cache."""
-    n = len(x)
-    if n <= 128:
-        return 0.0 + _pairwise_leaf(x, 0, n)
-    starts = np.empty(128, dtype=np.int64)  # a task: sum a run, or (size -1) add two sums
-    sizes = np.empty(128, dtype=np.int64)
-    sums = np.empty(128)
-    tasks, done = 1, 0
-    starts[0], sizes[0] = 0, n
-    while tasks:
-        tasks -= 1
-        start, size = starts[tasks], sizes[tasks]
-        if size < 0:  # both halves summed: left + right
-            done -= 1
-            sums[done - 1] = sums[done - 1] + sums[done]
-        elif size <= 128:
-            sums[done] = _pairwise_leaf(x, start, size)
-            done += 1
-        else:
-            half = size // 2
-            half -= half % 8
-            sizes[tasks] = -1  # then add them
-            starts[tasks + 1], sizes[tasks + 1] = start + half, size - half  # then right
-            starts[tasks + 2], sizes[tasks + 2] = start, half  # left first
-            tasks += 3
-    return 0.0 + sums[0]
-
-
-@kernel
-def _masked_sum(x, mask):
-    """``x[mask].sum()`` as NumPy gives it (the pairwise sum of the selected values)."""
-    return _pairwise_sum(x[mask])
-
 
 @kernel
 def _gini(x):
@@ -194,13 +126,13 @@ def _gini(x):
     formula, sum of (2 rank - n - 1) x over n times the total, on sorted values."""
     n = len(x)
     xs = np.sort(x)
-    total = _pairwise_sum(xs)
+    total = pairwise_sum(xs)
     if n == 0 or total <= 0:
         return 0.0
     weighted = np.empty(n)
     for i in range(n):
         weighted[i] = (2.0 * (i + 1) - n - 1) * xs[i]
-    return _pairwise_sum(weighted) / (n * total)
+    return pairwise_sum(weighted) / (n * total)
 
 
 #: The by-kind outcomes' numerators and denominators, rows of :func:`_group_sums`'
@@ -312,33 +244,33 @@ def _week_scalars(kind, social, pressure, gini_cap, staff, funded, quality, serv
         vacancy[i] = 1.0 - staff[i] / funded[i]
     out[0] = _gini(capped)
     out[1] = _gini(vacancy)
-    mean = _pairwise_sum(quality) / n
+    mean = pairwise_sum(quality) / n
     deviation = np.empty(n)
     for i in range(n):
         d = quality[i] - mean
         deviation[i] = d * d
     out[2] = mean
-    out[3] = np.sqrt(_pairwise_sum(deviation) / n)
+    out[3] = np.sqrt(pairwise_sum(deviation) / n)
     nhs = np.logical_not(social[kind])
-    staff_nhs, funded_nhs = _masked_sum(staff, nhs), _masked_sum(funded, nhs)
-    staff_sc, funded_sc = _masked_sum(staff, social[kind]), _masked_sum(funded, social[kind])
+    staff_nhs, funded_nhs = masked_sum(staff, nhs), masked_sum(funded, nhs)
+    staff_sc, funded_sc = masked_sum(staff, social[kind]), masked_sum(funded, social[kind])
     out[4] = 1.0 - (staff_nhs / funded_nhs if funded_nhs > 0 else np.nan)
     out[5] = 1.0 - (staff_sc / funded_sc if funded_sc > 0 else np.nan)
     waiting = np.zeros(n)  # delayed handoffs per provider, as np.bincount adds them
     for j in range(len(sender)):
         waiting[sender[j]] += delayed[j]
     is_acute = kind == acute
-    beds = _masked_sum(funded, is_acute) / acute_fte_per_bed
-    out[6] = _masked_sum(waiting, is_acute) / beds if beds > 0 else np.nan
+    beds = masked_sum(funded, is_acute) / acute_fte_per_bed
+    out[6] = masked_sum(waiting, is_acute) / beds if beds > 0 else np.nan
     if e:
-        out[7] = _pairwise_sum(confidence.ravel()) / (2 * e)
-        out[8] = _pairwise_sum(formality) / e
-        out[9] = _pairwise_sum(distance) / e
+        out[7] = pairwise_sum(confidence.ravel()) / (2 * e)
+        out[8] = pairwise_sum(formality) / e
+        out[9] = pairwise_sum(distance) / e
         out[10] = np.sum(mandated) / e  # a count: exact in any order
-    out[11] = _masked_sum(served, kind == care_home)
+    out[11] = masked_sum(served, kind == care_home)
     out[12] = np.sum(formed_week == week)
     out[13] = np.sum(at_switch)
-    out[14] = _pairwise_sum(interactions_held)
+    out[14] = pairwise_sum(interactions_held)
     return out
 
 

@@ -68,14 +68,14 @@ def test_pairwise_sum_is_numpys_sum_to_the_bit():
     """The outcome kernels' sums give NumPy's numbers, so that outcomes did not move when
     they were compiled: values spread over six orders of magnitude make any other order
     of addition round differently."""
-    from sim.outcomes import _masked_sum, _pairwise_sum
+    from sim.dynamics.sums import masked_sum, pairwise_sum
 
     rng = np.random.default_rng(5)
     for n in SUM_LENGTHS:
         x = rng.random(n) * 10.0 ** rng.uniform(-3, 3, n)
         mask = rng.random(n) < 0.4
-        assert _pairwise_sum(x) == x.sum(), n
-        assert _masked_sum(x, mask) == x[mask].sum(), n
+        assert pairwise_sum(x) == x.sum(), n
+        assert masked_sum(x, mask) == x[mask].sum(), n
     sequential = 0.0
     for v in x:  # the check can fail: adding one by one gives another number
         sequential += v
