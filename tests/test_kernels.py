@@ -150,3 +150,32 @@ def test_partnerships_add_keeps_new_distinct_pairs_in_order():
     assert ps.flow[2].tolist() == [0.0, 0.0] and ps.progress[2] == 0.0
     assert not ps.at_switch[2] and ps.goals[2] and not ps.mandated[2]
     assert ps.exists(np.array([1, 5]), np.array([4, 0])).tolist() == [True, False]
+
+
+def test_alignment_distance_and_similarity_kernels_are_their_array_formulas():
+    """The compiled pair measures used in forming partnerships give the numbers of the
+    array expressions they replaced, national agenda included (no default regime forms
+    local partnerships under a national agenda, so a run would not check it)."""
+    from sim.dynamics.handoffs import distance_km, similarity
+    from sim.dynamics.relations import alignment
+
+    rng = np.random.default_rng(8)
+    priorities = rng.dirichlet(np.full(4, 2.0), 50)
+    a, b = rng.integers(0, 50, 200), rng.integers(0, 50, 200)
+    agenda = priorities.mean(axis=0)
+    fit = np.minimum(priorities, agenda[None, :])
+    fit = ((fit[:, 0] + fit[:, 1]) + fit[:, 2]) + fit[:, 3]
+    assert np.array_equal(alignment(priorities, a, b, agenda), np.minimum(fit[a], fit[b]))
+    shared = np.minimum(priorities[a], priorities[b])
+    assert np.array_equal(alignment(priorities, a, b),
+                          ((shared[:, 0] + shared[:, 1]) + shared[:, 2]) + shared[:, 3])
+    assert not np.array_equal(alignment(priorities, a, b, agenda), alignment(priorities, a, b))
+    xy = rng.uniform(0, 80, (50, 2))
+    d = xy[a] - xy[b]
+    assert np.array_equal(distance_km(xy, a, b), np.sqrt(d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1]))
+    grid = distance_km(xy, a.reshape(20, 10), b.reshape(20, 10))  # any shape of indices
+    assert grid.shape == (20, 10) and np.array_equal(grid.ravel(), distance_km(xy, a, b))
+    culture = rng.random((50, 4))
+    c = culture[a] - culture[b]
+    squares = ((c[:, 0] ** 2 + c[:, 1] ** 2) + c[:, 2] ** 2) + c[:, 3] ** 2
+    assert np.array_equal(similarity(culture, a, b), 1.0 - np.sqrt(squares) / 2.0)
