@@ -297,7 +297,7 @@ class CollaborationModel(mesa.Model):
         st, ps, cfg, rng, regime = self.state, self.partnerships, self.config, self.rng, \
             self.regime
         senders, receivers = ps.directed()
-        trust_dir = np.concatenate([ps.trust[:, 0], ps.trust[:, 1]])
+        trust_dir = ps.trust.T.flatten()  # directed rows (a copy): a→b, then b→a
         formality_dir = np.concatenate([ps.formality, ps.formality])
         # Culture similarity and distance of each partnership, shared by the mechanisms.
         self.edge_similarity = handoffs.similarity(st.culture, ps.a, ps.b)
@@ -380,17 +380,16 @@ class CollaborationModel(mesa.Model):
         edge_group = self.partnerships.route.T.ravel()  # directed rows: a→b, then b→a
         if not self.regime.maintain:
             edge_group = np.full_like(edge_group, -1)  # unmaintained links carry no handoffs
-        confidence_dir = np.concatenate([self.partnerships.confidence[:, 0],
-                                         self.partnerships.confidence[:, 1]])
+        confidence_dir = self.partnerships.confidence.T.flatten()  # a→b, then b→a
         reliance = (1.0 - formality_dir) * trust_dir + formality_dir * confidence_dir
         return handoffs.route_handoffs(
             offered, r.sender, r.pair_group, r.pair_receiver, edge_group, receivers, reliance,
             formality_dir, obs_adhoc,
             observed(senders, receivers, handoffs.TOLD_PER_TRUST * trust_dir), intake,
             handoffs.similarity(st.culture, self.pair_sender, r.pair_receiver),
-            self.pair_distance, np.tile(self.edge_similarity, 2),
-            np.tile(self.edge_distance, 2), st.faith, st.quality, st.maturity,
-            relations.INITIAL_QUALITY_MEAN, mon.initial_maturity, self.config.handoffs)
+            self.pair_distance, np.concatenate((self.edge_similarity, self.edge_similarity)),
+            np.concatenate((self.edge_distance, self.edge_distance)), st.faith, st.quality,
+            st.maturity, relations.INITIAL_QUALITY_MEAN, mon.initial_maturity, self.config.handoffs)
 
     def _partnership_week(self, res: handoffs.HandoffResult,
                           lent: np.ndarray) -> tuple[float, np.ndarray]:
