@@ -179,3 +179,19 @@ def test_alignment_distance_and_similarity_kernels_are_their_array_formulas():
     c = culture[a] - culture[b]
     squares = ((c[:, 0] ** 2 + c[:, 1] ** 2) + c[:, 2] ** 2) + c[:, 3] ** 2
     assert np.array_equal(similarity(culture, a, b), 1.0 - np.sqrt(squares) / 2.0)
+
+
+def test_annual_turnover_kernel_is_its_array_formula():
+    """Compiled turnover sums the window week by week, as NumPy sums rows, to the bit."""
+    from sim.dynamics.workforce import WEEKS_PER_YEAR, annual_turnover
+
+    rng = np.random.default_rng(9)
+    leavers = rng.random((52, 2)) * 10.0 ** rng.uniform(-3, 3, (52, 2))
+    staff = rng.random((52, 2)) * 10.0 ** rng.uniform(0, 4, (52, 2))
+    staff[:, 1] = 0.0  # a sector without staff: undefined
+    for weeks_run in (1, 7, 51, 52, 300):
+        weeks = min(weeks_run, 52)
+        expected = leavers[:weeks].sum(axis=0) * WEEKS_PER_YEAR / weeks / staff[:weeks].mean(
+            axis=0)[0]
+        got = annual_turnover(leavers, staff, weeks_run)
+        assert got[0] == expected[0] and np.isnan(got[1]), weeks_run

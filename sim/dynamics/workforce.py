@@ -66,6 +66,7 @@ def by_sector(values: np.ndarray, social: np.ndarray) -> np.ndarray:
     return np.array([masked_sum(values, np.logical_not(social)), masked_sum(values, social)])
 
 
+@kernel
 def annual_turnover(leavers: np.ndarray, staff: np.ndarray, weeks_run: int) -> np.ndarray:
     """Leavers per FTE per year, by sector, over the recent weeks recorded.
 
@@ -78,7 +79,13 @@ def annual_turnover(leavers: np.ndarray, staff: np.ndarray, weeks_run: int) -> n
         [NHS, social care] annual turnover; NaN for a sector with no staff.
     """
     weeks = min(weeks_run, len(leavers))
-    left = leavers[:weeks].sum(axis=0)
-    mean_staff = staff[:weeks].mean(axis=0)
-    return np.divide(left * WEEKS_PER_YEAR / max(weeks, 1), mean_staff,
-                     out=np.full(2, np.nan), where=mean_staff > 0)
+    out = np.full(2, np.nan)
+    for sector in range(2):
+        left, held = 0.0, 0.0
+        for week in range(weeks):  # week by week, as NumPy sums a column of rows
+            left += leavers[week, sector]
+            held += staff[week, sector]
+        mean_staff = held / weeks
+        if mean_staff > 0:
+            out[sector] = left * WEEKS_PER_YEAR / max(weeks, 1) / mean_staff
+    return out
