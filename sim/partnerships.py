@@ -101,9 +101,7 @@ class Partnerships:
         """
         a = np.asarray(a, dtype=np.int64)
         b = np.asarray(b, dtype=np.int64)
-        if self._sorted is None:
-            self._sorted = np.sort(self.keys())
-        take = _new_pairs(a, b, self.n_providers, self._sorted)
+        take = _new_pairs(a, b, self.a, self.b, self.n_providers)
         k = len(take)
         if k == 0:
             return 0
@@ -111,13 +109,12 @@ class Partnerships:
         start = self.n
         rows = slice(start, start + k)
         d = self._data
-        for name in _ZEROED:
-            d[name][rows] = 0
-        trust_a = np.broadcast_to(np.asarray(trust_a, dtype=np.float64), a.shape)
-        trust_b = np.broadcast_to(np.asarray(trust_b, dtype=np.float64), a.shape)
-        formality = np.broadcast_to(np.asarray(formality, dtype=np.float64), a.shape)
-        _write_new(start, take, a, b, trust_a, trust_b, formality, d["a"], d["b"], d["trust"],
-                   d["confidence"], d["formality"])
+        if np.ndim(formality) == 0:
+            formality = np.full(len(a), formality)
+        _write_new(start, take, a, b, np.asarray(trust_a, dtype=np.float64),
+                   np.asarray(trust_b, dtype=np.float64), np.asarray(formality, dtype=np.float64),
+                   d["a"], d["b"], d["trust"], d["confidence"], d["formality"],
+                   *(d[name] for name in _ZEROED))
         d["mandated"][rows] = mandated
         d["goals"][rows] = goals
         d["formed_week"][rows] = week
@@ -163,30 +160,46 @@ assert set(_FIELDS) == {*_ZEROED, "a", "b", "trust", "confidence", "formality", 
 
 
 @kernel
-def _new_pairs(a, b, n_providers, known):
+def _new_pairs(a, b, active_a, active_b, n_providers):
     """Which of the pairs (a, b) to add, as indices into them in increasing order: each
-    unordered pair once (its first occurrence), never a self-pair, never a pair whose key
-    ``lo * n_providers + hi`` is in ``known`` (sorted keys of the active partnerships)."""
-    keys = np.minimum(a, b) * n_providers + np.maximum(a, b)
-    ok = a != b
-    if len(known):
-        pos = np.minimum(np.searchsorted(known, keys), len(known) - 1)
-        for i in range(len(keys)):
-            ok[i] = ok[i] and known[pos[i]] != keys[i]
+    unordered pair once (its first occurrence), never a self-pair, never an active
+    partnership (``active_a < active_b``). O(providers + pairs + partnerships): the pairs
+    are listed by their lower provider, then one pass over the partnerships finds those
+    that exist (no sort of every partnership's key)."""
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    ok = lo != hi
+    keys = lo * n_providers + hi
     order = np.argsort(keys, kind="mergesort")  # stable: a repeated key's first comes first
     for j in range(1, len(order)):
         if keys[order[j]] == keys[order[j - 1]]:
             ok[order[j]] = False
+    first = np.full(n_providers, -1)  # per lower provider, a linked list of its pairs
+    after = np.full(len(lo), -1)
+    for i in range(len(lo)):
+        if ok[i]:
+            after[i] = first[lo[i]]
+            first[lo[i]] = i
+    for p in range(len(active_a)):
+        i = first[active_a[p]]
+        while i >= 0:
+            if hi[i] == active_b[p]:
+                ok[i] = False
+            i = after[i]
     return np.flatnonzero(ok)
 
 
 @kernel
 def _write_new(start, take, a, b, trust_a, trust_b, formality, a_out, b_out, trust_out,
-               confidence_out, formality_out):
+               confidence_out, formality_out, progress, at_switch, flow, on_time, period_flow,
+               period_on_time):
     """Write the pairs ``take`` from row ``start`` on: the lower provider index as ``a``,
-    each side's trust (and confidence, which starts at trust) in its column, formality."""
+    each side's trust (and confidence, which starts at trust) in its column, formality,
+    and the fields of :data:`_ZEROED` (in that order) at zero."""
     for r in range(len(take)):
         i, row = take[r], start + r
+        progress[row], at_switch[row] = 0.0, False
+        flow[row, 0], flow[row, 1], on_time[row, 0], on_time[row, 1] = 0.0, 0.0, 0.0, 0.0
+        period_flow[row], period_on_time[row] = 0.0, 0.0
         swap = a[i] > b[i]
         a_out[row], b_out[row] = (b[i], a[i]) if swap else (a[i], b[i])
         trust_out[row, 0] = trust_b[i] if swap else trust_a[i]
