@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+from numba import literal_unroll
 
 from sim.jit import kernel
 
@@ -134,8 +135,7 @@ class Partnerships:
             # order, in place (one index for every field, not one boolean mask each).
             first = int(np.argmax(drop))
             moved = first + np.flatnonzero(~drop[first:])
-            for arr in self._data.values():
-                _move_up(arr, first, moved)
+            _move_up(first, moved, tuple(self._data.values()))
             self.n = first + len(moved)
             self._sorted = None
         return k
@@ -209,11 +209,13 @@ def _write_new(start, take, a, b, trust_a, trust_b, formality, a_out, b_out, tru
 
 
 @kernel
-def _move_up(arr, first, moved):
+def _move_up(first, moved, fields):
     """Rows ``moved`` (increasing, each >= its destination) to ``first``, ``first + 1``, ...
-    in place: one pass, no temporary copy of the table."""
-    for i in range(len(moved)):
-        arr[first + i] = arr[moved[i]]
+    in place, in every array of ``fields``: one call for the whole table, no temporary
+    copy of it."""
+    for arr in literal_unroll(fields):
+        for i in range(len(moved)):
+            arr[first + i] = arr[moved[i]]
 
 
 def _field(name: str) -> property:
