@@ -27,13 +27,14 @@ from sim.dynamics import (
     handoffs,
     history,
     paperwork,
+    provider_week,
     relations,
-    workforce,
+    workforce,  # noqa: F401  (benchmarks.shares times the mechanisms through sim.model)
 )
 from sim.dynamics.partnership_week import partnership_week
 from sim.geography import handoff_routes, partner_candidates
 from sim.inputs import checked, whole_number
-from sim.kinds import BLOCKING, LINKED, N_KINDS, PATHWAYS, PRODUCTIVITY, SOCIAL_CARE
+from sim.kinds import LINKED, N_KINDS, PATHWAYS, PRODUCTIVITY, SOCIAL_CARE
 from sim.outcome_spec import TURNOVER_WINDOW_WEEKS
 from sim.partnerships import Partnerships
 from sim.regimes import (
@@ -150,7 +151,7 @@ class CollaborationModel(mesa.Model):
         self.area_values: list[np.ndarray] = []
         #: Partnerships per area just before the switch (half in each provider's area).
         self.area_partnerships_at_switch = np.zeros(self.table.n_areas)
-        self.datacollector = mesa.DataCollector(model_reporters=outcomes.reporters())
+        self.datacollector = outcomes.OutcomeCollector(model_reporters=outcomes.reporters())
 
     # ------------------------------------------------------------------ set-up
     def _initial_state(self) -> ProviderState:
@@ -297,7 +298,7 @@ class CollaborationModel(mesa.Model):
         st, ps, cfg, rng, regime = self.state, self.partnerships, self.config, self.rng, \
             self.regime
         senders, receivers = ps.directed()
-        trust_dir = np.concatenate([ps.trust[:, 0], ps.trust[:, 1]])
+        trust_dir = ps.trust.T.flatten()  # directed rows (a copy): a→b, then b→a
         formality_dir = np.concatenate([ps.formality, ps.formality])
         # Culture similarity and distance of each partnership, shared by the mechanisms.
         self.edge_similarity = handoffs.similarity(st.culture, ps.a, ps.b)
@@ -318,76 +319,32 @@ class CollaborationModel(mesa.Model):
             cfg.context.demand_growth, rng,
             peak_week=cfg.time.burn_in_weeks - flows.SWITCH_AFTER_WINTER_PEAK_WEEKS,
             growth_start=cfg.time.burn_in_weeks)
-        st.backlog = st.backlog + arrivals
-        delayed_by_provider = np.bincount(self.routes.sender, self.delayed,
-                                          minlength=self.n_providers)
-        st.capacity = flows.capacity(st.staff, PRODUCTIVITY[st.kind], st.admin_share,
-                                     st.aid_in, st.aid_out, BLOCKING[st.kind] * delayed_by_provider)
-        workload = st.backlog.copy()  # episodes waiting for service this week
-        served, reneged, st.backlog, st.pressure = flows.serve(
-            st.backlog, st.capacity, cfg.handoffs.renege_rate)
-
         # 2. Handoffs along care pathways; emergency admissions that support from
         # primary and community care avoids stay with the sender.
-        due = served[self.routes.sender] * self.route_share
-        kept = admissions.avoided(
-            due, self.routes.sender, self.routes.kind, st.kind,
-            admissions.support(st.kind, ps.a, ps.b, ps.trust, regime.maintain),
-            self.avoidable)
-        new = due - kept
-        offered = self.delayed + new
-        intake = flows.shocked_intake(flows.intake_capacity(st.intake_share, st.capacity,
-                                                            st.pressure), cfg.shock, self.week)
-        res = self._route(offered, intake, senders, receivers, trust_dir, formality_dir, rng)
-        waiting = offered - res.transferred
-        resolved = waiting * cfg.handoffs.delay_resolution
-        self.delayed = waiting - resolved
-        st.backlog = st.backlog + res.inbound + np.bincount(self.routes.sender, kept,
-                                                            minlength=self.n_providers)
-        self.patients_arrived += float(arrivals.sum())
-        self.patients_left += flows.episodes_leaving(served, due, reneged, resolved)
-        success_group = np.divide(res.transferred, offered, out=np.zeros_like(offered),
-                                  where=offered > 0)
-        st.experience = belief.update_experience(
-            st.experience, np.bincount(self.routes.sender, offered, minlength=self.n_providers),
-            np.bincount(self.routes.sender, res.transferred, minlength=self.n_providers))
-
-        # 4. Workforce.
-        st.overload = workforce.overload_memory(st.overload, st.pressure,
-                                                cfg.workforce.overload_memory_weeks)
-        social = SOCIAL_CARE[st.kind]
-        wf = cfg.workforce
-        leave = workforce.leave_rate(self.turnover_rate, st.overload, st.faith, wf)
-        st.staff, leavers, _ = workforce.update_staff(
-            st.staff, st.funded, leave, self.fill_rate, wf.labour_supply)
-        self.leavers_window = history.push_week(self.leavers_window,
-                                                workforce.by_sector(leavers, social))
-        self.staff_window = history.push_week(self.staff_window,
-                                              workforce.by_sector(st.staff, social))
+        service = provider_week.demand_and_service(
+            st, arrivals, self.delayed, self.routes, self.route_share, self.avoidable, ps,
+            regime.maintain, flows.intake_kept(cfg.shock, self.week), cfg)
+        st.capacity, st.backlog, st.pressure = service.capacity, service.backlog, service.pressure
+        res = self._route(service.offered, service.intake, senders, receivers, trust_dir,
+                          formality_dir, rng)
+        # ... and 4. Workforce.
+        settled = provider_week.handoffs_and_workforce(
+            st, service, arrivals, res.transferred, res.inbound, self.routes.sender,
+            self.turnover_rate, self.fill_rate, self.leavers_window, self.staff_window, cfg)
+        self.delayed, st.backlog = settled.delayed, settled.backlog
+        self.patients_arrived += settled.arrived
+        self.patients_left += settled.left
+        st.experience, st.overload, st.staff = settled.experience, settled.overload, settled.staff
+        self.leavers_window, self.staff_window = settled.leavers_window, settled.staff_window
 
         # 5-7, 9. Improvement, trust and confidence, culture: on partnerships.
         interactions, held = (self._partnership_week(res, lent) if len(ps)
                               else (0.0, np.zeros(self.n_providers)))
 
-        # 6. Paperwork (sets next week's admin share).
-        building = cfg.monitoring.build_cost * np.maximum(self._maturity_target() - st.maturity,
-                                                          0.0)
-        cost = paperwork.partnership_cost(ps.formality, self.edge_similarity, cfg.paperwork)
-        reporting = regime.reporting_fte
-        if not regime.maintain:  # nobody spends time on links no longer maintained
-            cost, reporting = np.zeros_like(cost), 0.0
-        st.admin_share, self.degree = paperwork.admin_share(ps.a, ps.b, cost, st.staff, building,
-                                                            self.span, cfg.paperwork, reporting)
-
-        # 8. Faith.
-        target = belief.faith_target(st.enthusiasm, st.realism, st.experience, st.overload,
-                                     st.admin_share, st.autonomy_loss, cfg.faith)
-        st.faith = belief.update_faith(st.faith, target, cfg.faith.rate)
-        st.autonomy_loss = st.autonomy_loss * np.exp(-1.0 / cfg.faith.crowding_recovery_weeks)
-
-        # Monitoring investment builds data maturity slowly [HF17: data are hard to get].
-        st.maturity = st.maturity + cfg.monitoring.build_rate * (self._maturity_target()
-                                                                 - st.maturity)
+        # 6. Paperwork (sets next week's admin share), 8. faith, and data maturity.
+        self.degree = provider_week.paperwork_and_faith(
+            st, ps, self.edge_similarity, self.span, self._maturity_target(), regime.maintain,
+            regime.reporting_fte, cfg)
 
         # 10. Forming and ending partnerships under the regime in force.
         end_partnerships(self, regime)
@@ -397,8 +354,8 @@ class CollaborationModel(mesa.Model):
         self.degree = ps.degree()
 
         measured = outcomes.measure(
-            self, outcomes.WeekFlows(new, success_group, reneged, workload, interactions,
-                                     served, held))
+            self, outcomes.WeekFlows(service.new, settled.success, service.reneged,
+                                     service.workload, interactions, service.served, held))
         self.outcome_values = measured.values
         self.kind_values.append(measured.by_kind)
         self.area_values.append(measured.by_area)
@@ -424,17 +381,16 @@ class CollaborationModel(mesa.Model):
         edge_group = self.partnerships.route.T.ravel()  # directed rows: a→b, then b→a
         if not self.regime.maintain:
             edge_group = np.full_like(edge_group, -1)  # unmaintained links carry no handoffs
-        confidence_dir = np.concatenate([self.partnerships.confidence[:, 0],
-                                         self.partnerships.confidence[:, 1]])
+        confidence_dir = self.partnerships.confidence.T.flatten()  # a→b, then b→a
         reliance = (1.0 - formality_dir) * trust_dir + formality_dir * confidence_dir
         return handoffs.route_handoffs(
             offered, r.sender, r.pair_group, r.pair_receiver, edge_group, receivers, reliance,
             formality_dir, obs_adhoc,
             observed(senders, receivers, handoffs.TOLD_PER_TRUST * trust_dir), intake,
             handoffs.similarity(st.culture, self.pair_sender, r.pair_receiver),
-            self.pair_distance, np.tile(self.edge_similarity, 2),
-            np.tile(self.edge_distance, 2), st.faith, st.quality, st.maturity,
-            relations.INITIAL_QUALITY_MEAN, mon.initial_maturity, self.config.handoffs)
+            self.pair_distance, np.concatenate((self.edge_similarity, self.edge_similarity)),
+            np.concatenate((self.edge_distance, self.edge_distance)), st.faith, st.quality,
+            st.maturity, relations.INITIAL_QUALITY_MEAN, mon.initial_maturity, self.config.handoffs)
 
     def _partnership_week(self, res: handoffs.HandoffResult,
                           lent: np.ndarray) -> tuple[float, np.ndarray]:

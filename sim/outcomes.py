@@ -10,7 +10,7 @@ into national values as each outcome's :class:`ByArea` declares).
 
 Adding an outcome: one :class:`Outcome` in :data:`sim.outcome_spec.OUTCOMES` and one
 line in :func:`measure`; an outcome also reported by kind (``by_kind=True``) gets its
-numerator and denominator per kind in :func:`_group_parts` instead, and its system-wide
+numerator and denominator per group in :func:`_group_sums` instead, and its system-wide
 value is derived from them, so that the two never disagree. An outcome also reported per
 area (``by_area=ByArea(...)``) gets one line in :func:`_area_table`; the same grouped
 sums give its per-area value.
@@ -23,15 +23,17 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+import mesa
 import numpy as np
 import pandas as pd
 
+from sim.dynamics.sums import masked_sum, pairwise_sum
 from sim.dynamics.workforce import annual_turnover
 from sim.jit import kernel
 from sim.kinds import ACUTE_FTE_PER_BED, KIND_NAMES, N_KINDS, SOCIAL_CARE, Kind
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable
 
     from sim.model import CollaborationModel
 
@@ -104,12 +106,7 @@ class Week:
 
 def gini(x: np.ndarray) -> float:
     """Gini coefficient of non-negative values (0 equal, 1 all in one)."""
-    x = np.sort(np.asarray(x, dtype=np.float64))
-    n, total = len(x), x.sum()
-    if n == 0 or total <= 0:
-        return 0.0
-    # elementwise product and sum, not a BLAS dot: much faster for one vector here
-    return float(((2.0 * np.arange(1, n + 1) - n - 1) * x).sum() / (n * total))
+    return float(_gini(np.ascontiguousarray(x, dtype=np.float64)))
 
 
 def _ratio(numerator: float, denominator: float) -> float:
@@ -117,82 +114,187 @@ def _ratio(numerator: float, denominator: float) -> float:
     return float(numerator / denominator) if denominator > 0 else math.nan
 
 
-def _vacancy(staff: np.ndarray, funded: np.ndarray, mask: np.ndarray) -> float:
-    return 1.0 - _ratio(staff[mask].sum(), funded[mask].sum())
+# --------------------------------------------------------------------------- kernels
+# The week's outcomes are some hundred sums; written as NumPy calls they cost more in
+# per-call overhead than in arithmetic (issue 16), so they are compiled, in few calls.
+# Sums over all items use NumPy's own order (``pairwise_sum``), grouped sums run in item
+# order as ``np.bincount`` adds, so that each outcome is the number NumPy gave.
+
+@kernel
+def _gini(x):
+    """Gini coefficient of non-negative ``x`` (0 equal, 1 all in one): ``gini``'s
+    formula, sum of (2 rank - n - 1) x over n times the total, on sorted values."""
+    n = len(x)
+    xs = np.sort(x)
+    total = pairwise_sum(xs)
+    if n == 0 or total <= 0:
+        return 0.0
+    weighted = np.empty(n)
+    for i in range(n):
+        weighted[i] = (2.0 * (i + 1) - n - 1) * xs[i]
+    return pairwise_sum(weighted) / (n * total)
 
 
-def _grouped(group: np.ndarray, groups: int, rows: list[np.ndarray]) -> np.ndarray:
-    """Sums of each row of ``rows`` over items of each group: a (len(rows), groups) array.
-
-    ``group`` holds each item's group index (a kind of provider, an area), 0..groups-1.
-    One compiled pass over the items for all rows, summing in item order as
-    ``np.bincount`` does.
-    """
-    return _grouped_sums(group, groups, np.array(rows))
+#: The by-kind outcomes' numerators and denominators, rows of :func:`_group_sums`'
+#: output in this order (the registry's order, checked below).
+_PARTS = ("care_coordination", "delayed_handoffs", "vacancy_rate", "unmet_demand",
+          "mean_trust", "mean_belief", "admin_burden", "mean_belief_staff",
+          "partners_per_provider", "emergency_admissions")
+assert _PARTS == BY_KIND, "one computation per by-kind outcome, in registry order"
 
 
 @kernel
-def _grouped_sums(group, groups, rows):
-    """Sums of each row of ``rows`` (k, n) over items of each group, in item order, as
-    ``np.bincount`` adds them."""
-    out = np.zeros((rows.shape[0], groups))
-    for i in range(rows.shape[1]):
-        for r in range(rows.shape[0]):
-            out[r, group[i]] += rows[r, i]
+def _group_sums(group, groups, funded, staff, reneged, workload, faith, admin_share, degree,
+                sender, route_kind, acute, new, success, delayed, a, b, trust):
+    """Numerator and denominator of every by-kind outcome (rows in :data:`_PARTS`
+    order) per group of providers: two (len(_PARTS), groups) arrays.
+
+    ``group`` holds each provider's group (kind or area), 0..groups-1. Flows count in the
+    sender's group, a partnership's trust at each end in the group of the provider who
+    holds it. A denominator of NaN marks a count (the value is the numerator itself).
+    Each sum runs in item order (providers, route groups, then the a-ends of
+    partnerships before their b-ends), as ``np.bincount`` adds.
+    """
+    num = np.zeros((10, groups))
+    den = np.zeros((10, groups))
+    for i in range(len(group)):
+        g = group[i]
+        num[2, g] += funded[i] - staff[i]  # vacant posts, FTE
+        den[2, g] += funded[i]
+        num[3, g] += reneged[i]  # episodes
+        den[3, g] += workload[i]
+        num[5, g] += faith[i]
+        den[5, g] += 1.0  # providers
+        num[6, g] += admin_share[i] * staff[i]  # FTE on paperwork
+        den[6, g] += staff[i]
+        num[7, g] += faith[i] * staff[i]
+        den[4, g] += degree[i]  # partners held
+    for j in range(len(sender)):
+        g = group[sender[j]]
+        num[0, g] += new[j] * success[j]  # handed over on time, episodes
+        den[0, g] += new[j]
+        num[1, g] += delayed[j]
+        num[9, g] += new[j] if route_kind[j] == acute else 0.0  # admissions
+    for p in range(len(a)):
+        num[4, group[a[p]]] += trust[p, 0]
+    for p in range(len(b)):
+        num[4, group[b[p]]] += trust[p, 1]
+    for g in range(groups):
+        den[1, g] = np.nan
+        den[7, g] = den[6, g]  # staff in post
+        num[8, g] = den[4, g]  # partners per provider
+        den[8, g] = den[5, g]
+        den[9, g] = np.nan
+    return num, den
+
+
+@kernel
+def _kind_values(num, den):
+    """By-kind values (kinds, len(_PARTS)) and the system's values and denominators
+    (len(_PARTS),) from the grouped numerators and denominators: a group's value is
+    numerator / denominator, NaN where that is not positive; the system's is the ratio of
+    the totals; a count (NaN denominator) is the numerator itself, summed."""
+    rows, groups = num.shape
+    by_kind = np.empty((groups, rows))
+    whole = np.empty(rows)
+    totals = np.empty(rows)
+    for r in range(rows):
+        count = np.isnan(den[r, 0])
+        top, bottom = -0.0, -0.0
+        for g in range(groups):  # few groups: NumPy adds them one by one too
+            top += num[r, g]
+            bottom += den[r, g]
+            if count:
+                by_kind[g, r] = num[r, g]
+            else:
+                by_kind[g, r] = num[r, g] / den[r, g] if den[r, g] > 0 else np.nan
+        top, bottom = 0.0 + top, 0.0 + bottom
+        totals[r] = bottom
+        if count:
+            whole[r] = top
+        else:
+            whole[r] = top / bottom if bottom > 0 else np.nan
+    return by_kind, whole, totals
+
+
+#: The outcomes :func:`_week_scalars` computes, in the order of its output.
+_SCALARS = ("workload_gini", "vacancy_gini", "quality_mean", "quality_spread",
+            "nhs_vacancy_rate", "social_care_vacancy_rate", "delayed_discharge_share",
+            "mean_confidence", "mean_formality", "partner_distance_km", "mandated_share",
+            "care_home_served", "partnerships_formed", "survivors", "interactions_held")
+
+
+@kernel
+def _week_scalars(kind, social, pressure, gini_cap, staff, funded, quality, served,
+                  sender, delayed, acute, care_home, acute_fte_per_bed, confidence,
+                  formality, distance, mandated, at_switch, formed_week, week,
+                  interactions_held):
+    """The system-wide outcomes that are not by kind (see :data:`_SCALARS`), each the
+    number its NumPy expression gave: Gini coefficients of capped workload / capacity
+    and of vacancy, quality's mean and standard deviation, vacancy of NHS and of social
+    care posts (share), acute providers' delayed handoffs per bed (episodes / bed),
+    partnerships' means (NaN without partnerships), care homes' residents served,
+    partnerships formed this week and formed before the switch (counts), interactions."""
+    n, e = len(kind), len(formality)
+    out = np.full(len(_SCALARS), np.nan)
+    capped = np.empty(n)
+    vacancy = np.empty(n)
+    for i in range(n):
+        capped[i] = min(pressure[i], gini_cap)
+        vacancy[i] = 1.0 - staff[i] / funded[i]
+    out[0] = _gini(capped)
+    out[1] = _gini(vacancy)
+    mean = pairwise_sum(quality) / n
+    deviation = np.empty(n)
+    for i in range(n):
+        d = quality[i] - mean
+        deviation[i] = d * d
+    out[2] = mean
+    out[3] = np.sqrt(pairwise_sum(deviation) / n)
+    nhs = np.logical_not(social[kind])
+    staff_nhs, funded_nhs = masked_sum(staff, nhs), masked_sum(funded, nhs)
+    staff_sc, funded_sc = masked_sum(staff, social[kind]), masked_sum(funded, social[kind])
+    out[4] = 1.0 - (staff_nhs / funded_nhs if funded_nhs > 0 else np.nan)
+    out[5] = 1.0 - (staff_sc / funded_sc if funded_sc > 0 else np.nan)
+    waiting = np.zeros(n)  # delayed handoffs per provider, as np.bincount adds them
+    for j in range(len(sender)):
+        waiting[sender[j]] += delayed[j]
+    is_acute = kind == acute
+    beds = masked_sum(funded, is_acute) / acute_fte_per_bed
+    out[6] = masked_sum(waiting, is_acute) / beds if beds > 0 else np.nan
+    if e:
+        out[7] = pairwise_sum(confidence.ravel()) / (2 * e)
+        out[8] = pairwise_sum(formality) / e
+        out[9] = pairwise_sum(distance) / e
+        out[10] = np.sum(mandated) / e  # a count: exact in any order
+    out[11] = masked_sum(served, kind == care_home)
+    out[12] = np.sum(formed_week == week)
+    out[13] = np.sum(at_switch)
+    out[14] = pairwise_sum(interactions_held)
     return out
 
 
 Parts = tuple[np.ndarray, np.ndarray]
 
 
-def _group_parts(model: CollaborationModel, flows: WeekFlows,
-                 groupings: Sequence[tuple[np.ndarray, int]]) -> list[Parts]:
-    """Per group of providers, numerator and denominator of every by-kind outcome, for
-    each grouping of providers (by kind, by area).
+def _group_parts(model: CollaborationModel, flows: WeekFlows, group: np.ndarray,
+                 groups: int) -> Parts:
+    """Per group of providers, numerator and denominator of every by-kind outcome: two
+    (len(BY_KIND), groups) arrays (:func:`_group_sums`).
 
     Args:
-        groupings: ``(group, groups)`` pairs: each provider's group index, 0..groups-1
-            (``state.kind``, ``state.area``), and the number of groups.
+        group: each provider's group index, 0..groups-1 (``state.kind``, ``state.area``).
+        groups: the number of groups.
 
-    Returns, for each grouping, two (len(BY_KIND), groups) arrays. A group's value is
-    numerator / denominator (NaN where the denominator is 0); the system's value is the
-    ratio of the totals, so that both come from one sum per group. A denominator of NaN
-    marks a count (the value is the numerator itself). Flows count in the sender's group,
-    a partnership's trust at each end in the group of the provider who holds it.
-    O(providers + route groups + partnerships) per grouping: grouped sums
-    (``np.bincount``) of rows built once for every grouping.
+    A group's value is numerator / denominator (NaN where the denominator is 0); the
+    system's value is the ratio of the totals, so that both come from one sum per group.
+    O(providers + route groups + partnerships), one compiled pass.
     """
     st, ps, r = model.state, model.partnerships, model.routes
-    provider_rows = [st.funded - st.staff, st.funded, flows.reneged, flows.workload, st.faith,
-                     np.ones(model.n_providers), st.admin_share * st.staff, st.staff,
-                     st.faith * st.staff, model.degree.astype(np.float64)]
-    route_rows = [flows.new * flows.success, flows.new, model.delayed,
-                  np.where(r.kind == Kind.ACUTE, flows.new, 0.0)]
-    trust_rows = [np.concatenate([ps.trust[:, 0], ps.trust[:, 1]])]
-    out = []
-    for group, groups in groupings:
-        (vacant, funded, reneged, workload, faith, count, admin, staff, faith_staff,
-         partners) = _grouped(group, groups, provider_rows)
-        on_time, due, delayed, admissions = _grouped(group[r.sender], groups, route_rows)
-        trust_held = _grouped(np.concatenate([group[ps.a], group[ps.b]]), groups,
-                              trust_rows)[0]
-        nothing = np.full(groups, math.nan)  # the denominator of a count
-        parts: dict[str, Parts] = {
-            "care_coordination": (on_time, due),
-            "delayed_handoffs": (delayed, nothing),
-            "vacancy_rate": (vacant, funded),
-            "unmet_demand": (reneged, workload),
-            "mean_trust": (trust_held, partners),
-            "mean_belief": (faith, count),
-            "admin_burden": (admin, staff),
-            "mean_belief_staff": (faith_staff, staff),
-            "partners_per_provider": (partners, count),
-            "emergency_admissions": (admissions, nothing),
-        }
-        assert tuple(parts) == BY_KIND, "one computation per by-kind outcome, in registry order"
-        out.append((np.array([n for n, _ in parts.values()]),
-                    np.array([d for _, d in parts.values()])))
-    return out
+    return _group_sums(group, groups, st.funded, st.staff, flows.reneged, flows.workload,
+                       st.faith, st.admin_share, model.degree, r.sender, r.kind,
+                       int(Kind.ACUTE), flows.new, flows.success, model.delayed, ps.a, ps.b,
+                       ps.trust)
 
 
 def measure(model: CollaborationModel, flows: WeekFlows) -> Week:
@@ -201,26 +303,19 @@ def measure(model: CollaborationModel, flows: WeekFlows) -> Week:
     An outcome that is undefined this week (see :attr:`Outcome.undefined`) is NaN.
     """
     st, ps = model.state, model.partnerships
-    social = SOCIAL_CARE[st.kind]
     e = len(ps)
-    distance = float(ps.distance.mean()) if e else math.nan
     turnover = annual_turnover(model.leavers_window, model.staff_window, model.steps)
-    acute = st.kind == Kind.ACUTE
-    care_home = st.kind == Kind.CARE_HOME
-    delayed_acute = np.bincount(model.routes.sender, model.delayed,
-                                minlength=model.n_providers)[acute].sum()
-    survivors = ps.at_switch.sum() if model.switched else math.nan
-    formed = int((ps.formed_week == model.week).sum())  # every row formed this week is active
-    areas = model.table.n_areas
-    groupings = [(st.kind, N_KINDS)] + ([(st.area, areas)] if areas > 1 else [])
-    (num, den), *by_area = _group_parts(model, flows, groupings)
-    count = np.isnan(den[:, 0])  # counts: the value is the numerator itself
-    with np.errstate(invalid="ignore", divide="ignore"):
-        by_kind = np.where(count[:, None], num, num / np.where(den > 0, den, math.nan)).T
-        totals = den.sum(axis=1)
-        whole_values = np.where(count, num.sum(axis=1),
-                                num.sum(axis=1) / np.where(totals > 0, totals, math.nan))
+    num, den = _group_parts(model, flows, st.kind, N_KINDS)
+    by_kind, whole_values, totals = _kind_values(num, den)
     whole = dict(zip(BY_KIND, whole_values.tolist(), strict=True))
+    scalars = dict(zip(_SCALARS, _week_scalars(
+        st.kind, SOCIAL_CARE, st.pressure, GINI_PRESSURE_CAP, st.staff, st.funded,
+        st.quality, flows.served, model.routes.sender, model.delayed, int(Kind.ACUTE),
+        int(Kind.CARE_HOME), ACUTE_FTE_PER_BED, ps.confidence, ps.formality, ps.distance,
+        ps.mandated, ps.at_switch, ps.formed_week, model.week,
+        flows.interactions_held).tolist(), strict=True))
+    formed = int(scalars["partnerships_formed"])  # every row formed this week is active
+    survivors = scalars["survivors"] if model.switched else math.nan
     sent = by_kind[:, BY_KIND.index("care_coordination")]  # coordination of what each kind sends
     from_homes = num[BY_KIND.index("emergency_admissions"), Kind.CARE_HOME]
     values = {
@@ -228,7 +323,7 @@ def measure(model: CollaborationModel, flows: WeekFlows) -> Week:
         "delayed_handoffs": whole["delayed_handoffs"],
         "vacancy_rate": whole["vacancy_rate"],
         "unmet_demand": whole["unmet_demand"],
-        "workload_gini": gini(np.minimum(st.pressure, GINI_PRESSURE_CAP)),
+        "workload_gini": scalars["workload_gini"],
         "mean_trust": whole["mean_trust"],
         "mean_belief": whole["mean_belief"],
         "n_partnerships": e,
@@ -236,20 +331,19 @@ def measure(model: CollaborationModel, flows: WeekFlows) -> Week:
         "partnerships_ended": model.partnerships_at_week_start + formed - e,
         "partnership_survival": _ratio(survivors, model.partnerships_at_switch),
         "admin_burden": whole["admin_burden"],
-        "quality_mean": float(st.quality.mean()),
-        "quality_spread": float(st.quality.std()),
+        "quality_mean": scalars["quality_mean"],
+        "quality_spread": scalars["quality_spread"],
         "communication": flows.interactions / e if e else math.nan,
-        "nhs_vacancy_rate": _vacancy(st.staff, st.funded, ~social),
-        "social_care_vacancy_rate": _vacancy(st.staff, st.funded, social),
+        "nhs_vacancy_rate": scalars["nhs_vacancy_rate"],
+        "social_care_vacancy_rate": scalars["social_care_vacancy_rate"],
         "nhs_turnover": float(turnover[0]),
         "social_care_turnover": float(turnover[1]),
-        "delayed_discharge_share": _ratio(delayed_acute,
-                                          st.funded[acute].sum() / ACUTE_FTE_PER_BED),
-        "vacancy_gini": gini(1.0 - st.staff / st.funded),
-        "mean_confidence": float(ps.confidence.mean()) if e else math.nan,
-        "mean_formality": float(ps.formality.mean()) if e else math.nan,
-        "partner_distance_km": distance,
-        "mandated_share": float(ps.mandated.mean()) if e else math.nan,
+        "delayed_discharge_share": scalars["delayed_discharge_share"],
+        "vacancy_gini": scalars["vacancy_gini"],
+        "mean_confidence": scalars["mean_confidence"],
+        "mean_formality": scalars["mean_formality"],
+        "partner_distance_km": scalars["partner_distance_km"],
+        "mandated_share": scalars["mandated_share"],
         "discharge_coordination": float(sent[Kind.ACUTE]),
         "referral_coordination": float(sent[Kind.PCN]),
         "care_home_coordination": float(sent[Kind.CARE_HOME]),
@@ -257,21 +351,24 @@ def measure(model: CollaborationModel, flows: WeekFlows) -> Week:
         "partners_per_provider": whole["partners_per_provider"],
         "emergency_admissions": whole["emergency_admissions"],
         "care_home_admission_rate": _ratio(WEEKS_PER_YEAR * from_homes,
-                                           flows.served[care_home].sum()),
+                                           scalars["care_home_served"]),
     }
-    if areas > 1:
-        return Week(values, by_kind, _area_table(model, flows, by_area[0]))
-    return Week(values, by_kind, _one_area_row(model, flows, values, den))
+    if model.table.n_areas > 1:
+        by_area = _group_parts(model, flows, st.area, model.table.n_areas)
+        return Week(values, by_kind, _area_table(model, flows, by_area))
+    return Week(values, by_kind, _one_area_row(model, values, totals,
+                                               scalars["interactions_held"]))
 
 
-def _one_area_row(model: CollaborationModel, flows: WeekFlows, values: dict[str, float],
-                  den: np.ndarray) -> np.ndarray:
+def _one_area_row(model: CollaborationModel, values: dict[str, float], totals: np.ndarray,
+                  interactions: float) -> np.ndarray:
     """The by-area table of a system with one area: the national values and weights
-    (what :func:`_area_table` gives for one area, without grouping every array again)."""
-    weights = _area_weights(dict(zip(BY_KIND, den.sum(axis=1), strict=True)),
+    (what :func:`_area_table` gives for one area, without grouping every array again).
+    ``totals`` are the by-kind outcomes' denominators summed over kinds, ``interactions``
+    the week's interactions held by providers."""
+    weights = _area_weights(dict(zip(BY_KIND, totals.tolist(), strict=True)),
                             float(model.n_providers),
-                            float(model.area_partnerships_at_switch[0]),
-                            float(flows.interactions_held.sum()))
+                            float(model.area_partnerships_at_switch[0]), interactions)
     return np.array([[*(values[name] for name in BY_AREA), *weights.values()]])
 
 
@@ -512,6 +609,35 @@ def reporters() -> dict[str, str | Callable]:
     model with its DataCollector pickles (parallel runs, checkpoints), unlike a lambda.
     """
     return {"week": "week", **{name: partial(read_outcome, name=name) for name in COLUMNS}}
+
+
+class OutcomeCollector(mesa.DataCollector):
+    """Mesa's DataCollector (``model.datacollector``), reading the outcome columns from
+    the values the week has already computed (``model.outcome_values``).
+
+    Mesa calls each reporter and deep-copies what it returns, some thirty calls a week
+    (issue 16: a twentieth of an ICS step); an outcome's value is a float or an int,
+    immutable, so the outcome reporters of :func:`reporters` are read straight from the
+    mapping instead. Every other reporter (``week``, any a user adds) and any agent
+    reporter is collected by Mesa as usual; the table is the same.
+    """
+
+    def collect(self, model) -> None:
+        """Record this week: the outcome columns, then Mesa's collection of the rest."""
+        values = model.outcome_values
+        mine, others = self.model_reporters, {}
+        for var, reporter in mine.items():
+            if isinstance(reporter, partial) and reporter.func is read_outcome:
+                self.model_vars[var].append(values[reporter.keywords["name"]])
+            else:
+                others[var] = reporter
+        if not others:  # Mesa records the collection's time only with model reporters
+            self._collection_steps.append(model.time)
+        self.model_reporters = others
+        try:
+            super().collect(model)
+        finally:
+            self.model_reporters = mine
 
 
 # --------------------------------------------------------------------------- summaries

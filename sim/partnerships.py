@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+from numba import literal_unroll
 
 from sim.jit import kernel
 
@@ -101,38 +102,25 @@ class Partnerships:
         """
         a = np.asarray(a, dtype=np.int64)
         b = np.asarray(b, dtype=np.int64)
-        lo, hi = np.minimum(a, b), np.maximum(a, b)
-        swap = a > b
-        t_lo = np.where(swap, trust_b, trust_a)
-        t_hi = np.where(swap, trust_a, trust_b)
-        form = np.broadcast_to(np.asarray(formality, dtype=np.float64), lo.shape)
-        keys = lo * self.n_providers + hi
-        ok = (lo != hi) & ~self._known(keys)
-        _, first = np.unique(keys, return_index=True)
-        once = np.zeros(len(keys), dtype=bool)
-        once[first] = True
-        ok &= once
-        k = int(ok.sum())
+        take = _new_pairs(a, b, self.a, self.b, self.n_providers)
+        k = len(take)
         if k == 0:
             return 0
         self._reserve(self.n + k)
-        rows = slice(self.n, self.n + k)
+        start = self.n
+        rows = slice(start, start + k)
         d = self._data
-        d["a"][rows], d["b"][rows] = lo[ok], hi[ok]
-        d["trust"][rows, 0], d["trust"][rows, 1] = t_lo[ok], t_hi[ok]
-        d["confidence"][rows] = d["trust"][rows]
-        d["formality"][rows] = form[ok]
-        d["progress"][rows] = 0.0
+        if np.ndim(formality) == 0:
+            formality = np.full(len(a), formality)
+        _write_new(start, take, a, b, np.asarray(trust_a, dtype=np.float64),
+                   np.asarray(trust_b, dtype=np.float64), np.asarray(formality, dtype=np.float64),
+                   d["a"], d["b"], d["trust"], d["confidence"], d["formality"],
+                   *(d[name] for name in _ZEROED))
         d["mandated"][rows] = mandated
         d["goals"][rows] = goals
-        d["at_switch"][rows] = False
         d["formed_week"][rows] = week
-        d["flow"][rows] = 0.0
-        d["on_time"][rows] = 0.0
-        d["period_flow"][rows] = 0.0
-        d["period_on_time"][rows] = 0.0
         if self._pair_attributes is not None:
-            for name, values in self._pair_attributes(lo[ok], hi[ok]).items():
+            for name, values in self._pair_attributes(d["a"][rows], d["b"][rows]).items():
                 d[name][rows] = values
         self.n += k
         self._sorted = None
@@ -147,8 +135,7 @@ class Partnerships:
             # order, in place (one index for every field, not one boolean mask each).
             first = int(np.argmax(drop))
             moved = first + np.flatnonzero(~drop[first:])
-            for arr in self._data.values():
-                _move_up(arr, first, moved)
+            _move_up(first, moved, tuple(self._data.values()))
             self.n = first + len(moved)
             self._sorted = None
         return k
@@ -164,12 +151,71 @@ class Partnerships:
         self._cap = new_cap
 
 
+#: Fields a new partnership starts at zero (False): its record, progress and last flows;
+#: :meth:`Partnerships.add` writes the others from its arguments, ``pair_attributes`` the
+#: fixed ones.
+_ZEROED = ("progress", "at_switch", "flow", "on_time", "period_flow", "period_on_time")
+assert set(_FIELDS) == {*_ZEROED, "a", "b", "trust", "confidence", "formality", "mandated",
+                        "goals", "formed_week", "distance", "route"}, "every field set on add"
+
+
 @kernel
-def _move_up(arr, first, moved):
+def _new_pairs(a, b, active_a, active_b, n_providers):
+    """Which of the pairs (a, b) to add, as indices into them in increasing order: each
+    unordered pair once (its first occurrence), never a self-pair, never an active
+    partnership (``active_a < active_b``). O(providers + pairs + partnerships): the pairs
+    are listed by their lower provider, then one pass over the partnerships finds those
+    that exist (no sort of every partnership's key)."""
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    ok = lo != hi
+    keys = lo * n_providers + hi
+    order = np.argsort(keys, kind="mergesort")  # stable: a repeated key's first comes first
+    for j in range(1, len(order)):
+        if keys[order[j]] == keys[order[j - 1]]:
+            ok[order[j]] = False
+    first = np.full(n_providers, -1)  # per lower provider, a linked list of its pairs
+    after = np.full(len(lo), -1)
+    for i in range(len(lo)):
+        if ok[i]:
+            after[i] = first[lo[i]]
+            first[lo[i]] = i
+    for p in range(len(active_a)):
+        i = first[active_a[p]]
+        while i >= 0:
+            if hi[i] == active_b[p]:
+                ok[i] = False
+            i = after[i]
+    return np.flatnonzero(ok)
+
+
+@kernel
+def _write_new(start, take, a, b, trust_a, trust_b, formality, a_out, b_out, trust_out,
+               confidence_out, formality_out, progress, at_switch, flow, on_time, period_flow,
+               period_on_time):
+    """Write the pairs ``take`` from row ``start`` on: the lower provider index as ``a``,
+    each side's trust (and confidence, which starts at trust) in its column, formality,
+    and the fields of :data:`_ZEROED` (in that order) at zero."""
+    for r in range(len(take)):
+        i, row = take[r], start + r
+        progress[row], at_switch[row] = 0.0, False
+        flow[row, 0], flow[row, 1], on_time[row, 0], on_time[row, 1] = 0.0, 0.0, 0.0, 0.0
+        period_flow[row], period_on_time[row] = 0.0, 0.0
+        swap = a[i] > b[i]
+        a_out[row], b_out[row] = (b[i], a[i]) if swap else (a[i], b[i])
+        trust_out[row, 0] = trust_b[i] if swap else trust_a[i]
+        trust_out[row, 1] = trust_a[i] if swap else trust_b[i]
+        confidence_out[row, 0], confidence_out[row, 1] = trust_out[row, 0], trust_out[row, 1]
+        formality_out[row] = formality[i]
+
+
+@kernel
+def _move_up(first, moved, fields):
     """Rows ``moved`` (increasing, each >= its destination) to ``first``, ``first + 1``, ...
-    in place: one pass, no temporary copy of the table."""
-    for i in range(len(moved)):
-        arr[first + i] = arr[moved[i]]
+    in place, in every array of ``fields``: one call for the whole table, no temporary
+    copy of it."""
+    for arr in literal_unroll(fields):
+        for i in range(len(moved)):
+            arr[first + i] = arr[moved[i]]
 
 
 def _field(name: str) -> property:

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.config import RegimeConfig
-from sim.dynamics.handoffs import distance_km, similarity
-from sim.dynamics.relations import alignment
+from sim.dynamics.handoffs import distance_kernel, similarity, similarity_kernel
+from sim.dynamics.relations import alignment_kernel
 from sim.geography import assigned_partners, replacement_partners
 from sim.jit import kernel
 from sim.kinds import N_KINDS, PATHWAYS
@@ -174,22 +174,38 @@ def form_partnerships(model: CollaborationModel, regime: RegimeConfig) -> int:
     searching = np.flatnonzero(room & (rng.random(model.n_providers) < chance))
     if len(searching) == 0:
         return 0
-    a, b = _proposed(searching, model.candidates, model.candidate_weights,
-                     rng.random(len(searching)), room)
+    agenda = model.national_agenda
+    a, b, sim = _matches(
+        searching, model.candidates, model.candidate_weights, rng.random(len(searching)),
+        room, st.culture, st.priorities, st.priorities[0] if agenda is None else agenda,
+        agenda is not None, st.xy, degree, span, st.staff, st.base_trust, st.admin_share,
+        cfg.value_trust, cfg.value_culture, cfg.value_alignment, cfg.value_distance_km,
+        cfg.value_burden, cfg.risk_threshold, model.config.paperwork.fte_per_partnership,
+        model.config.paperwork.complexity_partners)
     if len(a) == 0:
         return 0
-    sim = similarity(st.culture, a, b)
-    align = alignment(st.priorities, a, b, model.national_agenda)
-    agree = _worth_it(a, b, sim, align, distance_km(st.xy, a, b), degree, span, st.staff,
-                      st.base_trust, st.admin_share, cfg.value_trust, cfg.value_culture,
-                      cfg.value_alignment, cfg.value_distance_km, cfg.value_burden,
-                      cfg.risk_threshold, model.config.paperwork.fte_per_partnership,
-                      model.config.paperwork.complexity_partners)
-    a, b, sim = a[agree], b[agree], sim[agree]
     trust_a, trust_b = st.base_trust[a], st.base_trust[b]
     formality = chosen_formality(regime, np.minimum(trust_a, trust_b), sim)
     return model.partnerships.add(a, b, trust_a=trust_a, trust_b=trust_b, formality=formality,
                                   mandated=False, goals=regime.shared_goals, week=model.week)
+
+
+@kernel
+def _matches(searching, candidates, weights, u, room, culture, priorities, agenda, national,
+             xy, degree, span, staff, base_trust, admin_share, value_trust, value_culture,
+             value_alignment, value_distance_km, value_burden, risk_threshold,
+             fte_per_partnership, complexity_partners):
+    """The week's matches: each searching provider's pick (:func:`_proposed`), kept where
+    both sides find it worth it (:func:`_worth_it`, on the pair's culture similarity,
+    alignment and distance); returns both ends and the similarity of each match."""
+    a, b = _proposed(searching, candidates, weights, u, room)
+    sim = similarity_kernel(culture, a, b)
+    align = alignment_kernel(priorities, a, b, agenda, national)
+    agree = _worth_it(a, b, sim, align, distance_kernel(xy, a, b), degree, span, staff,
+                      base_trust, admin_share, value_trust, value_culture, value_alignment,
+                      value_distance_km, value_burden, risk_threshold, fte_per_partnership,
+                      complexity_partners)
+    return a[agree], b[agree], sim[agree]
 
 
 @kernel

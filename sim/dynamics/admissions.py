@@ -74,9 +74,15 @@ def support(kind: np.ndarray, a: np.ndarray, b: np.ndarray, trust: np.ndarray,
         (N,) the highest mean trust (both directions) over the provider's partnerships
         with providers of a kind that supports its kind; 0 without any.
     """
+    return support_kernel(kind, a, b, trust, maintained, SUPPORTS)
+
+
+@kernel
+def support_kernel(kind, a, b, trust, maintained, supports):
+    """:func:`support`, with the table of which kind supports which (``SUPPORTS``)."""
     if not maintained or len(a) == 0:
         return np.zeros(len(kind))
-    return _best_support(kind, a, b, trust, SUPPORTS)
+    return _best_support(kind, a, b, trust, supports)
 
 
 @kernel
@@ -91,6 +97,11 @@ def _best_support(kind, a, b, trust, supports):
     return out
 
 
+#: Acute trusts' kind index as a plain int (compiled code compares arrays with it).
+_ACUTE = int(Kind.ACUTE)
+
+
+@kernel
 def avoided(new: np.ndarray, route_sender: np.ndarray, route_kind: np.ndarray,
             kind: np.ndarray, support_of: np.ndarray, share: np.ndarray) -> np.ndarray:
     """Episodes of each route group's new handoffs avoided this week (episodes).
@@ -105,6 +116,6 @@ def avoided(new: np.ndarray, route_sender: np.ndarray, route_kind: np.ndarray,
         support_of: (N,) support each provider receives, 0-1 (:func:`support`).
         share: (kinds,) avoidable share at full support (:func:`avoidable_share`).
     """
-    rate = np.where(route_kind == Kind.ACUTE,
+    rate = np.where(route_kind == _ACUTE,
                     share[kind[route_sender]] * support_of[route_sender], 0.0)
     return new * rate

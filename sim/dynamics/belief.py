@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.config import FaithConfig
+from sim.jit import kernel
 
 #: Staff faith at which staff neither push collaboration on nor hold it back, 0-1: the
 #: midpoint of the scale. Faith above it makes handoffs more likely to succeed, staff
@@ -37,18 +38,30 @@ def faith_target(enthusiasm: np.ndarray, realism: np.ndarray, experience: np.nda
         admin: share of staff time on collaboration paperwork, 0-1.
         autonomy_loss: value of chosen partnerships lost to a mandate, 0-1.
     """
-    credibility = 1.0 - (1.0 - realism) * np.minimum(p.credibility_sensitivity * overload, 1.0)
-    inspired = p.leader_weight * enthusiasm * credibility + (1.0 - p.leader_weight) * experience
-    erosion = (p.overload_erosion * overload * (1.0 - p.realism_protection * realism)
-               + p.paperwork_erosion * admin + p.crowding_out * autonomy_loss)
+    return faith_target_kernel(enthusiasm, realism, experience, overload, admin, autonomy_loss,
+                               p.credibility_sensitivity, p.leader_weight, p.overload_erosion,
+                               p.realism_protection, p.paperwork_erosion, p.crowding_out)
+
+
+@kernel
+def faith_target_kernel(enthusiasm, realism, experience, overload, admin, autonomy_loss,
+                        credibility_sensitivity, leader_weight, overload_erosion,
+                        realism_protection, paperwork_erosion, crowding_out):
+    """:func:`faith_target` with its parameters as numbers."""
+    credibility = 1.0 - (1.0 - realism) * np.minimum(credibility_sensitivity * overload, 1.0)
+    inspired = leader_weight * enthusiasm * credibility + (1.0 - leader_weight) * experience
+    erosion = (overload_erosion * overload * (1.0 - realism_protection * realism)
+               + paperwork_erosion * admin + crowding_out * autonomy_loss)
     return np.clip(inspired - erosion, 0.0, 1.0)
 
 
+@kernel
 def update_faith(faith: np.ndarray, target: np.ndarray, rate: float) -> np.ndarray:
     """Faith moves a share ``rate`` of the way to its target each week."""
     return faith + rate * (target - faith)
 
 
+@kernel
 def update_experience(experience: np.ndarray, due: np.ndarray, done: np.ndarray
                       ) -> np.ndarray:
     """Experience moves ``EXPERIENCE_MEMORY`` of the way to this week's on-time share.

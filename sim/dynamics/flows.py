@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from sim.config import ShockConfig
+from sim.dynamics.sums import pairwise_sum
+from sim.jit import kernel
 
 #: Pressure (workload / capacity) is recorded at most this high: beyond ten times its
 #: capacity a provider's pressure says nothing more (technical cap; assumption).
@@ -47,6 +49,7 @@ def weekly_demand(base: np.ndarray, week: int, seasonality: float, growth: float
     return rng.poisson(base * factor).astype(np.float64)
 
 
+@kernel
 def capacity(staff: np.ndarray, productivity: np.ndarray, admin_share: np.ndarray,
              aid_in: np.ndarray, aid_out: np.ndarray, blocked: np.ndarray) -> np.ndarray:
     """Episodes/week a provider can deliver.
@@ -59,6 +62,7 @@ def capacity(staff: np.ndarray, productivity: np.ndarray, admin_share: np.ndarra
     return np.maximum(own + (aid_in - aid_out) * productivity - blocked, 0.0)
 
 
+@kernel
 def serve(backlog: np.ndarray, cap: np.ndarray, renege_rate: float
           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Serve what capacity allows; a share of those still waiting leave unserved.
@@ -74,6 +78,7 @@ def serve(backlog: np.ndarray, cap: np.ndarray, renege_rate: float
     return served, reneged, waiting - reneged, np.minimum(pressure, MAX_PRESSURE)
 
 
+@kernel
 def intake_capacity(intake_share: np.ndarray, cap: np.ndarray, pressure: np.ndarray
                     ) -> np.ndarray:
     """Episodes a receiver accepts from other providers this week.
@@ -90,14 +95,22 @@ def intake_capacity(intake_share: np.ndarray, cap: np.ndarray, pressure: np.ndar
     return intake_share * cap * shrink
 
 
-def shocked_intake(intake: np.ndarray, shock: ShockConfig, week: int) -> np.ndarray:
-    """Intake during a scenario's shock (weeks ``start_week`` to ``start_week + weeks - 1``
-    counted from the switch): ``intake_loss`` of it is lost; otherwise unchanged."""
+def intake_kept(shock: ShockConfig, week: int) -> float:
+    """Share of intake kept this week: ``1 - intake_loss`` during a scenario's shock (weeks
+    ``start_week`` to ``start_week + weeks - 1`` counted from the switch), else 1."""
     if shock.weeks and shock.start_week <= week < shock.start_week + shock.weeks:
-        return intake * (1.0 - shock.intake_loss)
-    return intake
+        return 1.0 - shock.intake_loss
+    return 1.0
 
 
+def shocked_intake(intake: np.ndarray, shock: ShockConfig, week: int) -> np.ndarray:
+    """Intake during a scenario's shock: ``intake_loss`` of it is lost; otherwise
+    unchanged (see :func:`intake_kept`)."""
+    kept = intake_kept(shock, week)
+    return intake * kept if kept != 1.0 else intake
+
+
+@kernel
 def episodes_leaving(served: np.ndarray, handed_on: np.ndarray, reneged: np.ndarray,
                      resolved: np.ndarray) -> float:
     """Episodes that left the system this week (for the patient ledger).
@@ -107,4 +120,5 @@ def episodes_leaving(served: np.ndarray, handed_on: np.ndarray, reneged: np.ndar
     backlog unserved and waits for a handoff that ended another way (e.g. discharged
     home) leave too.
     """
-    return float(reneged.sum() + resolved.sum() + served.sum() - handed_on.sum())
+    return (pairwise_sum(reneged) + pairwise_sum(resolved) + pairwise_sum(served)
+            - pairwise_sum(handed_on))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.config import PaperworkConfig
+from sim.jit import kernel
 
 #: Size (funded FTE) of the provider whose management span is 1: a care home
 #: (assumption).
@@ -18,8 +19,16 @@ def partnership_cost(formality: np.ndarray, similarity: np.ndarray,
                      p: PaperworkConfig) -> np.ndarray:
     """FTE per side per week of working together in each partnership, before coordination
     overhead: more for formal contracts and for distant cultures."""
-    return (p.fte_per_partnership
-            * (1.0 + p.formality_cost * formality + p.culture_cost * (1.0 - similarity)))
+    return partnership_cost_kernel(formality, similarity, p.fte_per_partnership,
+                                   p.formality_cost, p.culture_cost)
+
+
+@kernel
+def partnership_cost_kernel(formality, similarity, fte_per_partnership, formality_cost,
+                            culture_cost):
+    """:func:`partnership_cost` with its parameters as numbers."""
+    return (fte_per_partnership
+            * (1.0 + formality_cost * formality + culture_cost * (1.0 - similarity)))
 
 
 def admin_share(a: np.ndarray, b: np.ndarray, cost: np.ndarray, staff: np.ndarray,
@@ -35,12 +44,20 @@ def admin_share(a: np.ndarray, b: np.ndarray, cost: np.ndarray, staff: np.ndarra
     return to the authority for each partnership: it adds in proportion to the
     partner count, without coordination overhead (assumption).
     """
+    return admin_share_kernel(a, b, cost, staff, monitoring_share, span,
+                              p.complexity_partners, p.max_share, reporting_fte)
+
+
+@kernel
+def admin_share_kernel(a, b, cost, staff, monitoring_share, span, complexity_partners,
+                       max_share, reporting_fte):
+    """:func:`admin_share` with its parameters as numbers."""
     n = len(staff)
     degree = np.bincount(a, minlength=n) + np.bincount(b, minlength=n)
     fte = np.bincount(a, cost, minlength=n) + np.bincount(b, cost, minlength=n)
-    fte = fte * (1.0 + degree / (p.complexity_partners * span)) + reporting_fte * degree
+    fte = fte * (1.0 + degree / (complexity_partners * span)) + reporting_fte * degree
     share = fte / np.maximum(staff, 1e-9) + monitoring_share
-    return np.minimum(share, p.max_share), degree
+    return np.minimum(share, max_share), degree
 
 
 def management_span(funded: np.ndarray) -> np.ndarray:

@@ -6,7 +6,6 @@ import numpy as np
 
 from sim.config import CultureConfig, ImprovementConfig, TrustConfig
 from sim.dynamics.belief import NEUTRAL_FAITH
-from sim.dynamics.handoffs import rowsum
 from sim.jit import kernel
 
 #: Mean quality of practice at the start, 0-1 (its spread is
@@ -131,21 +130,27 @@ def alignment(priorities: np.ndarray, a: np.ndarray, b: np.ndarray,
     only as far as it fits the less convinced partner's own priorities [M23
     ambition and competing priorities; HF17: recipients must recognise the need].
     """
-    if agenda is None:
-        return _shared_priorities(priorities, a, b)
-    fit = rowsum(np.minimum(priorities, agenda[None, :]))
-    return np.minimum(fit[a], fit[b])
+    national = agenda is not None
+    return alignment_kernel(priorities, a, b, agenda if national else priorities[0], national)
 
 
 @kernel
-def _shared_priorities(priorities, a, b):
-    """The overlap of each pair's priority weights (summed in column order)."""
+def alignment_kernel(priorities, a, b, agenda, national):
+    """:func:`alignment`: with ``national`` the fit of ``agenda`` to the less convinced
+    partner, else the overlap of each pair's priority weights (summed in column order)."""
     out = np.empty(len(a))
     for i in range(len(a)):
-        total = min(priorities[a[i], 0], priorities[b[i], 0])
-        for k in range(1, priorities.shape[1]):
-            total += min(priorities[a[i], k], priorities[b[i], k])
-        out[i] = total
+        if national:
+            fit_a, fit_b = min(priorities[a[i], 0], agenda[0]), min(priorities[b[i], 0], agenda[0])
+            for k in range(1, priorities.shape[1]):
+                fit_a += min(priorities[a[i], k], agenda[k])
+                fit_b += min(priorities[b[i], k], agenda[k])
+            out[i] = min(fit_a, fit_b)
+        else:
+            total = min(priorities[a[i], 0], priorities[b[i], 0])
+            for k in range(1, priorities.shape[1]):
+                total += min(priorities[a[i], k], priorities[b[i], k])
+            out[i] = total
     return out
 
 
