@@ -515,9 +515,11 @@ class AdmissionsConfig:
                                        plausible=(0.1, 0.45))
     # Ambulatory-care-sensitive conditions are ~20% of emergency admissions [B13], an upper
     # bound on what support avoids; not all of them are avoidable, hence half by default.
+    # Below 1: community trusts are fully supported at the status quo, so a share of 1
+    # would mean they admit no one today and infinitely many without support.
     primary_avoidable: float = param(0.1, "share 0-1", "of PCNs' and community trusts' "
                                      "emergency admissions avoided at full support from "
-                                     "each other", *SHARE, role=UNCERTAIN,
+                                     "each other", 0.0, 0.9, role=UNCERTAIN,
                                      evidence="[B13]; Assumption", plausible=(0.0, 0.2))
 
 
