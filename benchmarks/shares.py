@@ -24,12 +24,13 @@ from collections.abc import Callable
 
 #: Mechanism group of each wrapped name (prefix match on the label), in the report's order.
 GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("the providers' week (demand, service, handoffs due, workforce, paperwork, faith)",
+     ("provider_week.",)),
     ("demand and service (flows)", ("flows.",)),
     ("handoffs (routing)", ("handoffs.route_handoffs", "handoffs.observed_intake",
                             "model._route")),
     ("culture similarity and distance", ("handoffs.similarity", "handoffs.distance_km")),
     ("mutual aid", ("aid.",)),
-    ("workforce", ("workforce.",)),
     ("partnership week (improvement, trust, confidence, culture)",
      ("relations.", "model._partnership_week")),
     ("paperwork", ("paperwork.", "model._maturity_target")),
@@ -76,8 +77,8 @@ def instrument(timer: Timer) -> None:
     import sim.model as model_module
     from sim import partnerships
 
-    for alias in ("aid", "belief", "flows", "handoffs", "paperwork", "relations", "workforce",
-                  "outcomes"):
+    for alias in ("aid", "belief", "flows", "handoffs", "paperwork", "provider_week",
+                  "relations", "outcomes"):
         module = getattr(model_module, alias)
         for name, fn in inspect.getmembers(module, inspect.isfunction):
             if fn.__module__ == module.__name__ and not name.startswith("_"):

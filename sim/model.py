@@ -29,7 +29,6 @@ from sim.dynamics import (
     paperwork,
     provider_week,
     relations,
-    workforce,  # noqa: F401  (benchmarks.shares times the mechanisms through sim.model)
 )
 from sim.dynamics.partnership_week import partnership_week
 from sim.geography import handoff_routes, partner_candidates
