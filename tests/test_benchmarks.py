@@ -7,6 +7,7 @@ No timing assertions here: performance targets belong in the benchmark report
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -54,7 +55,10 @@ def test_quick_harness_writes_a_report(tmp_path):
     assert all(r["reference"] is None and r["improvement"] is None and r["pass"] is None
                for r in rows.values())
     assert rows["ics_seconds"]["this"] is None  # teaching only
-    assert rows["growth_exponent"]["this"] > 0 and rows["parallel_efficiency"]["this"] > 0
+    # measured, not judged: on tiny quick sizes under load the fitted exponent can take
+    # any sign (timing noise), so the test asks only that the harness computed it
+    assert math.isfinite(rows["growth_exponent"]["this"])
+    assert rows["parallel_efficiency"]["this"] > 0
     assert rows["main_job_overhead"]["this"] is None and rows["first_run_seconds"]["this"] is None
     assert section["load_start"] == saved["load_start"] and section["load_end"]
     assert saved["reference"] is None and saved["main_job"] is None
