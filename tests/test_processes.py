@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import operator
 import os
+import subprocess
 import sys
 import threading
 import warnings
@@ -19,6 +21,25 @@ linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"),
 
 #: Set by a test in this process after import: a fork sees it, a fresh interpreter not.
 MARK: dict[str, int] = {}
+#: Set in the fresh pytest process :func:`single_threaded` starts (no second hop).
+FRESH = "COLLABSIM_TEST_SINGLE_THREADED"
+
+
+def single_threaded(test):
+    """Run ``test`` in a process with one Python thread: here if this one is, else in a
+    fresh ``pytest -n 0`` process (pytest-xdist's workers run a thread of their own, so
+    under the default ``-n 2`` this process would never fork)."""
+    @functools.wraps(test)
+    def run(*args, **kwargs):
+        if threading.active_count() == 1 or os.environ.get(FRESH):
+            return test(*args, **kwargs)
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", f"{__file__}::{test.__name__}", "-n", "0",
+             "-q", "-p", "no:cacheprovider", "--no-header"],
+            capture_output=True, text=True, timeout=300, env={**os.environ, FRESH: "1"})
+        assert done.returncode == 0 and "1 passed" in done.stdout, (
+            done.stdout[-4000:] + done.stderr[-2000:])
+    return run
 
 
 def where(value: int) -> tuple[int, int, int | None]:
@@ -45,6 +66,7 @@ def test_one_worker_runs_the_tasks_here_in_order() -> None:
 
 
 @linux_only
+@single_threaded
 def test_workers_are_forks_that_inherit_this_process_state() -> None:
     MARK["parent"] = os.getpid()
     try:
@@ -67,6 +89,7 @@ def no_loky_left():
 
 
 @linux_only
+@single_threaded
 def test_fork_only_while_this_process_runs_one_python_thread(no_loky_left) -> None:
     assert fork_context() is not None
     stop = threading.Event()
@@ -93,6 +116,7 @@ def test_an_exception_in_a_task_is_raised_here() -> None:
 
 
 @linux_only
+@single_threaded
 def test_a_worker_that_dies_raises_instead_of_hanging() -> None:
     with pytest.raises(BrokenProcessPool):
         map_in_processes(die_on, [(v,) for v in range(4)], workers=2)
@@ -105,6 +129,7 @@ def test_no_more_workers_than_tasks_and_no_tasks_is_fine() -> None:
 
 
 @linux_only
+@single_threaded
 def test_the_fork_warning_about_native_threads_is_not_passed_on() -> None:
     import numpy  # noqa: F401  (its OpenBLAS pool: the native threads CPython counts)
 
@@ -115,6 +140,7 @@ def test_the_fork_warning_about_native_threads_is_not_passed_on() -> None:
 
 
 @linux_only
+@single_threaded
 def test_stopping_joblibs_idle_workers_lets_this_process_fork_again() -> None:
     from joblib import Parallel, delayed
 
