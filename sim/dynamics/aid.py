@@ -40,12 +40,14 @@ def mutual_aid(lender: np.ndarray, borrower: np.ndarray, trust_lender: np.ndarra
         aid_out (FTE lent per provider), aid_in (useful FTE received per provider),
         and the FTE lent along each directed partnership (2E,).
     """
-    return _lend(lender, borrower, trust_lender, formality, kind, staff, pressure,
-                 SOCIAL_CARE, p.rate, p.formality_boost, p.max_lend_share)
+    kinds = np.arange(len(SOCIAL_CARE))
+    match = skill_match(kinds[:, None], kinds[None, :])  # lender kind x borrower kind
+    return _lend(lender, borrower, trust_lender, formality, kind, staff, pressure, match,
+                 p.rate, p.formality_boost, p.max_lend_share)
 
 
 @kernel
-def _lend(lender, borrower, trust_lender, formality, kind, staff, pressure, social_care, rate,
+def _lend(lender, borrower, trust_lender, formality, kind, staff, pressure, match, rate,
           formality_boost, max_lend_share):
     n, k = len(staff), len(lender)
     slack, need = np.empty(n), np.empty(n)
@@ -80,12 +82,5 @@ def _lend(lender, borrower, trust_lender, formality, kind, staff, pressure, soci
     for i in range(k):
         lent[i] = offer[i] * min(cap_in[borrower[i]], 1.0)
         aid_out[lender[i]] += lent[i]
-        kind_from, kind_to = kind[lender[i]], kind[borrower[i]]
-        if kind_from == kind_to:
-            match = SKILL_MATCH_SAME_KIND
-        elif social_care[kind_from] == social_care[kind_to]:
-            match = SKILL_MATCH_SAME_SECTOR
-        else:
-            match = SKILL_MATCH_ACROSS
-        aid_in[borrower[i]] += lent[i] * match
+        aid_in[borrower[i]] += lent[i] * match[kind[lender[i]], kind[borrower[i]]]
     return aid_out, aid_in, lent

@@ -103,13 +103,6 @@ def intake_kept(shock: ShockConfig, week: int) -> float:
     return 1.0
 
 
-def shocked_intake(intake: np.ndarray, shock: ShockConfig, week: int) -> np.ndarray:
-    """Intake during a scenario's shock: ``intake_loss`` of it is lost; otherwise
-    unchanged (see :func:`intake_kept`)."""
-    kept = intake_kept(shock, week)
-    return intake * kept if kept != 1.0 else intake
-
-
 @kernel
 def episodes_leaving(served: np.ndarray, handed_on: np.ndarray, reneged: np.ndarray,
                      resolved: np.ndarray) -> float:
