@@ -8,7 +8,8 @@ and the same code as the job that wants it. :func:`fingerprint` hashes the three
 * ``inputs``: the *content* of the provider file a ``system=csv`` scenario reads (an
   in-place edit changes it; the path itself is part of the scenario);
 * ``code``: the package's Python source and its ``configs/`` files (path and content of
-  each), so it works without git and notices uncommitted edits;
+  each), so it works without git and notices uncommitted edits, and any mechanism
+  function replaced in memory (``sim.replaced``);
 
 and ``run``, one digest of the three, which a sweep's plan records per job and a run's
 ``provenance.json`` records when it is written. :func:`stale_reason` says in words why
@@ -21,13 +22,16 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import marshal
+import sys
 from pathlib import Path
 from typing import Any
 
 from sim.config import SimConfig, config_dir, to_dict
+from sim.replaced import replaced_mechanisms
 
 __all__ = ["PARTS", "code_fingerprint", "fingerprint", "input_fingerprint",
-           "scenario_fingerprint", "stale_reason"]
+           "replaced_code", "scenario_fingerprint", "stale_reason"]
 
 #: The parts of a fingerprint, in the order a difference is reported.
 PARTS: tuple[str, ...] = ("code", "scenario", "inputs")
@@ -65,6 +69,21 @@ def code_fingerprint() -> str:
     return _digest(*chunks)
 
 
+def replaced_code(package_code: str) -> str:
+    """``package_code`` (the package's fingerprint), or, when mechanism functions have
+    been replaced in this process (:func:`sim.replaced.replaced_mechanisms`), a
+    digest of it with each replacement's name and compiled code."""
+    names = replaced_mechanisms()
+    if not names:
+        return package_code
+    chunks = [package_code.encode()]
+    for name in names:
+        module, _, function = name.rpartition(".")
+        code = getattr(getattr(sys.modules[module], function), "__code__", None)
+        chunks += [name.encode(), marshal.dumps(code) if code is not None else b"?"]
+    return _digest(*chunks)
+
+
 def scenario_fingerprint(config: SimConfig) -> str:
     """SHA-256 of the resolved scenario as canonical JSON (sorted keys)."""
     text = json.dumps(to_dict(config), sort_keys=True, separators=(",", ":"), default=str)
@@ -84,8 +103,12 @@ def input_fingerprint(config: SimConfig) -> str | None:
 
 
 def fingerprint(config: SimConfig) -> dict[str, Any]:
-    """``{"run", "code", "scenario", "inputs"}``: what a run of ``config`` is made from."""
-    parts: dict[str, Any] = {"code": code_fingerprint(),
+    """``{"run", "code", "scenario", "inputs"}``: what a run of ``config`` is made from.
+
+    The code part covers mechanism functions replaced in this process too
+    (:func:`replaced_code`), so that such runs never pass for the package's.
+    """
+    parts: dict[str, Any] = {"code": replaced_code(code_fingerprint()),
                              "scenario": scenario_fingerprint(config),
                              "inputs": input_fingerprint(config)}
     parts["run"] = _digest(*(str(parts[p]).encode() for p in PARTS))

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
+import sim.dynamics
 from sim import area_context, outcomes
 from sim.agents import Provider
 from sim.config import SimConfig
@@ -27,10 +28,10 @@ from sim.dynamics import (
     handoffs,
     history,
     paperwork,
+    partnership_week,
     provider_week,
     relations,
 )
-from sim.dynamics.partnership_week import partnership_week
 from sim.geography import handoff_routes, partner_candidates
 from sim.inputs import checked, whole_number
 from sim.kinds import LINKED, N_KINDS, PATHWAYS, PRODUCTIVITY, SOCIAL_CARE
@@ -43,8 +44,12 @@ from sim.regimes import (
     review_assignments,
     switch_regime,
 )
+from sim.replaced import Originals
 from sim.system import ProviderTable, build_system
 
+#: Every public function of the mechanism modules, as the package defined it: a run
+#: records which a notebook has replaced (``sim.replaced``).
+MECHANISMS = Originals.of_package(sim.dynamics)
 CULTURE_DIMENSIONS = 4  # clan, adhocracy, market, hierarchy (Competing Values Framework)
 PRIORITY_AREAS = 4  # discharge, urgent care, prevention, mental health
 #: Rounds of balancing expected handoff inflow against intake at set-up: intake and the
@@ -396,7 +401,7 @@ class CollaborationModel(mesa.Model):
         """Improvement, trust, confidence and culture on every partnership; returns the
         interactions, in total and per provider (each partnership's half at each end)."""
         st, ps = self.state, self.partnerships
-        week = partnership_week(
+        week = partnership_week.partnership_week(
             st, ps, res.edge_flow, res.edge_success, lent, self.edge_similarity,
             relations.alignment(st.priorities, ps.a, ps.b, self.national_agenda),
             self.regime.maintain, self.config, self.rng)

@@ -61,7 +61,7 @@ def draw(drawings: Sequence[Drawing], workers: int | None = None) -> list[Path]:
         workers = min(MAX_DRAWING_PROCESSES, usable_cores())
     pyplot()  # imported once here, so that forked processes inherit it
     return map_in_processes(_draw_one, [(f, tuple(a), dict(k)) for f, a, k in drawings],
-                            workers)
+                            workers, runs_model=False)
 
 
 def usable_cores() -> int:

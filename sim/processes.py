@@ -24,6 +24,8 @@ the workers start, since the check above is the one that matters for the child.
 
 Anywhere else the work goes to joblib's loky processes, as before. Results never depend
 on which is used: every task carries its own seed, and results come back in task order.
+Fresh processes cannot see a mechanism replaced in this one (``sim.replaced``;
+a fork inherits it): they would run the package's model instead, so that is refused.
 """
 
 from __future__ import annotations
@@ -32,12 +34,15 @@ import multiprocessing
 import sys
 import threading
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.context import BaseContext
 from typing import Any
 
-__all__ = ["fork_context", "map_in_processes", "stop_idle_workers"]
+from sim.replaced import replaced_mechanisms
+
+__all__ = ["ReplacedMechanismError", "fork_context", "imap_in_processes", "map_in_processes",
+           "stop_idle_workers"]
 
 #: CPython's warning at a fork while other (here: native, fork-aware) threads run.
 FORK_WARNING = r".*is multi-threaded, use of fork\(\) may lead to deadlocks"
@@ -53,9 +58,21 @@ def fork_context() -> BaseContext | None:
     return multiprocessing.get_context("fork")
 
 
+class ReplacedMechanismError(RuntimeError):
+    """Work for fresh processes, which cannot see mechanisms replaced in this one."""
+
+
 def map_in_processes(function: Callable[..., Any], tasks: Iterable[Sequence[Any]],
-                     workers: int) -> list[Any]:
-    """``[function(*task) for task in tasks]``, on ``workers`` processes, in task order.
+                     workers: int, runs_model: bool = True) -> list[Any]:
+    """``[function(*task) for task in tasks]``, on ``workers`` processes, in task order
+    (see :func:`imap_in_processes`)."""
+    return list(imap_in_processes(function, tasks, workers, runs_model))
+
+
+def imap_in_processes(function: Callable[..., Any], tasks: Iterable[Sequence[Any]],
+                      workers: int, runs_model: bool = True) -> Iterator[Any]:
+    """``function(*task)`` for each task, on ``workers`` processes, yielded in task order
+    as they are ready (for a progress bar).
 
     Forks of this process where :func:`fork_context` allows (tasks handed out one at a
     time, so a slow task does not hold up a queue of others), else joblib's loky
@@ -66,28 +83,40 @@ def map_in_processes(function: Callable[..., Any], tasks: Iterable[Sequence[Any]
         function: what each task runs; its result travels back pickled.
         tasks: argument tuples, one per task (read once).
         workers: processes to use (at most one per task); 1 or less runs here, serially.
+        runs_model: whether the tasks run the model (False: e.g. drawing figures).
 
     Raises:
+        ReplacedMechanismError: the tasks run the model, mechanisms are replaced in this
+            process and the work would go to fresh processes, which would not see the
+            replacement.
         concurrent.futures.process.BrokenProcessPool: a forked worker died (e.g. killed
             for memory); the other tasks' results are lost with it.
     """
     tasks = [tuple(t) for t in tasks]
     workers = min(int(workers), len(tasks))
     if workers <= 1:
-        return [function(*t) for t in tasks]
+        yield from (function(*t) for t in tasks)
+        return
     context = fork_context()
     if context is None:
+        if runs_model and (replaced := replaced_mechanisms()):
+            raise ReplacedMechanismError(
+                f"{', '.join(replaced)} replaced in this process, but workers={workers} "
+                "would run in fresh processes (this one runs other threads, or is not on "
+                "Linux), which would run the package's own: use workers=1")
         from joblib import Parallel, delayed
 
-        return Parallel(n_jobs=workers)(delayed(function)(*t) for t in tasks)
+        yield from Parallel(n_jobs=workers, return_as="generator")(
+            delayed(function)(*t) for t in tasks)
+        return
     # With a fork context the executor starts all workers before its manager thread
     # (CPython forks only while single-threaded), and a worker that dies raises
     # BrokenProcessPool here instead of hanging, as multiprocessing.Pool would.
-    with warnings.catch_warnings(), ProcessPoolExecutor(
-            max_workers=workers, mp_context=context) as pool:
-        # the workers are forked at the first task handed out, in this (only) thread
-        warnings.filterwarnings("ignore", FORK_WARNING, DeprecationWarning)
-        return list(pool.map(_call, [(function, t) for t in tasks]))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        with warnings.catch_warnings():  # all workers are forked as the tasks go in
+            warnings.filterwarnings("ignore", FORK_WARNING, DeprecationWarning)
+            results = pool.map(_call, [(function, t) for t in tasks])
+        yield from results
 
 
 def _call(item: tuple[Callable[..., Any], tuple]) -> Any:

@@ -49,6 +49,7 @@ import pandas as pd
 from sim.config import to_dict
 from sim.identity import fingerprint as fingerprint_of
 from sim.identity import stale_reason
+from sim.replaced import replaced_mechanisms
 
 if TYPE_CHECKING:
     from sim.runner import RunResult
@@ -282,6 +283,8 @@ def provenance(result: RunResult, extra: dict | None = None, started: datetime |
         "argv": list(sys.argv),
         "cwd": os.getcwd(),
         "inputs": _inputs(result),
+        # mechanism functions replaced in memory (notebooks/06): not the package's model
+        "replaced_mechanisms": replaced_mechanisms(),
         "fingerprint": fingerprint or fingerprint_of(result.config),
     }
     if extra:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import functools
 import operator
 import os
-import subprocess
 import sys
 import threading
 import warnings
 from concurrent.futures.process import BrokenProcessPool
 
 import pytest
+from _single_threaded import single_threaded
 
 from sim import processes
 from sim.processes import fork_context, map_in_processes, stop_idle_workers
@@ -21,27 +20,6 @@ linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"),
 
 #: Set by a test in this process after import: a fork sees it, a fresh interpreter not.
 MARK: dict[str, int] = {}
-#: Set in the fresh pytest process :func:`single_threaded` starts (no second hop).
-FRESH = "COLLABSIM_TEST_SINGLE_THREADED"
-
-
-def single_threaded(test):
-    """Run ``test`` in a process with one Python thread: here if this one is, else in a
-    fresh ``pytest -n 0`` process (pytest-xdist's workers run a thread of their own, so
-    under the default ``-n 2`` this process would never fork)."""
-    @functools.wraps(test)
-    def run(*args, **kwargs):
-        if threading.active_count() == 1 or os.environ.get(FRESH):
-            return test(*args, **kwargs)
-        done = subprocess.run(
-            [sys.executable, "-m", "pytest", f"{__file__}::{test.__name__}", "-n", "0",
-             "-q", "-p", "no:cacheprovider", "--no-header"],
-            capture_output=True, text=True, timeout=300, env={**os.environ, FRESH: "1"})
-        assert done.returncode == 0 and "1 passed" in done.stdout, (
-            done.stdout[-4000:] + done.stderr[-2000:])
-    return run
-
-
 def where(value: int) -> tuple[int, int, int | None]:
     """The task's value, the process it ran in, and what it saw of this process's MARK."""
     return value, os.getpid(), MARK.get("parent")

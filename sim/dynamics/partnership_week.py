@@ -3,8 +3,13 @@
 The mechanisms are those of :mod:`sim.dynamics.relations` (steps 5-7 and 9 of MODEL.md),
 called in the same order on the same arrays; this module is only the glue between
 them, compiled so that a week on tens of thousands of partnerships costs one call and
-no temporary arrays per step. Random numbers are drawn by the caller, in the order the
+no temporary arrays per step. Random numbers are drawn up front, in the order the
 mechanisms use them.
+
+When a mechanism of :mod:`~sim.dynamics.relations` has been replaced in this process
+(:mod:`sim.replaced`), the week runs :func:`_week_through_modules` instead: the
+same glue in NumPy, calling each mechanism through its module, so that the replacement
+takes effect. With nothing replaced both give the same numbers.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.config import SimConfig
+from sim.dynamics import relations
 from sim.dynamics.relations import (
     conflicts_kernel,
     converge_culture_kernel,
@@ -23,9 +29,16 @@ from sim.dynamics.relations import (
     update_trust_kernel,
 )
 from sim.jit import kernel
+from sim.replaced import Originals
 
 #: A flow, aid or milestone smaller than this counts as none (episodes or FTE; technical).
 TINY = 1e-9
+#: The mechanisms the compiled week stands for (each wrapper, and the kernel it calls).
+STANDS_FOR = Originals({relations: (
+    "improvement", "improvement_kernel", "share_practice", "share_practice_kernel",
+    "conflicts", "conflicts_kernel", "update_trust", "update_trust_kernel",
+    "update_confidence", "update_confidence_kernel", "converge_culture",
+    "converge_culture_kernel")})
 
 
 @dataclass(frozen=True)
@@ -67,6 +80,9 @@ def partnership_week(state, ps, edge_flow: np.ndarray, edge_success: np.ndarray,
         align: how well each partnership's agenda fits its partners' priorities (E,).
         maintained: whether the regime maintains partnerships.
     """
+    if STANDS_FOR.replaced():
+        return _week_through_modules(state, ps, edge_flow, edge_success, lent, similarity,
+                                     align, maintained, cfg, rng)
     e = len(ps)
     u = rng.random(e)  # conflicts [S93]
     z = rng.normal(0.0, 1.0, 2 * e)  # what each side's data show of the other [A21]
@@ -183,3 +199,65 @@ def _week(a, b, progress, goals, trust, formality, confidence, flow_out, on_time
         per_b[b[i]] += per_edge
     return (new_quality, new_base_trust, new_culture, conflicts, interactions,
             0.5 * (per_a + per_b))
+
+
+def _week_through_modules(state, ps, edge_flow, edge_success, lent, similarity, align,
+                          maintained, cfg, rng) -> PartnershipWeek:
+    """:func:`partnership_week` in NumPy, calling each mechanism through
+    :mod:`~sim.dynamics.relations`, so that a replaced one takes effect. The random draws
+    are the mechanisms' own, in the compiled week's order."""
+    e, n = len(ps), len(state.faith)
+    a, b = ps.a, ps.b
+    flow = edge_flow.reshape(2, e).T  # column 0: a→b, column 1: b→a
+    success = edge_success.reshape(2, e).T
+    has_flow = flow > TINY
+    helped = lent.reshape(2, e).T[:, ::-1] > TINY  # column 0: a was helped by b
+    mean_faith = 0.5 * (state.faith[a] + state.faith[b])
+
+    # Improvement and best-practice sharing [M23 ambition, AG08 small wins].
+    complexity = 0.5 * (state.admin_share[a] + state.admin_share[b]) / max(
+        cfg.paperwork.max_share, 1e-9)
+    ps.progress[:], milestones = relations.improvement(
+        ps.progress, align, ps.goals, 0.5 * (ps.trust[:, 0] + ps.trust[:, 1]), mean_faith,
+        0.5 * (state.maturity[a] + state.maturity[b]), complexity, cfg.improvement)
+    quality = relations.share_practice(state.quality, a, b, milestones,
+                                       cfg.improvement.sharing_rate)
+
+    # Trust: experience of handoffs and aid, conflicts, decay [S93, VH03].
+    interacted = has_flow.any(axis=1) | helped.any(axis=1) | (milestones > 0)
+    total_flow = flow[:, 0] + flow[:, 1]
+    failed = flow * (1.0 - success)
+    failure = np.divide(failed[:, 0] + failed[:, 1], total_flow, out=np.zeros(e),
+                        where=total_flow > TINY)
+    conflict = relations.conflicts(failure, 1.0 - similarity, interacted, cfg.trust, rng)
+    good = np.maximum(np.where(has_flow, success, 0.0), helped.astype(np.float64))
+    baseline = np.column_stack([state.base_trust[a], state.base_trust[b]])
+    trust = relations.update_trust(ps.trust, good, conflict, interacted, ps.formality,
+                                   baseline, mean_faith, maintained, cfg.trust)
+    win = np.minimum(milestones, 1.0)[:, None] * cfg.trust.win_gain
+    ps.trust[:] = trust + win * (1.0 - trust)
+
+    # Confidence from what each side's data let it see [A21].
+    holder_maturity = np.column_stack([state.maturity[a], state.maturity[b]])
+    ps.confidence[:] = relations.update_confidence(
+        ps.confidence.ravel(), success.ravel(), has_flow.ravel(), holder_maturity.ravel(),
+        cfg.monitoring.noise, cfg.trust.confidence_rate, rng).reshape(e, 2)
+
+    # Generalised trust drifts towards the trust a provider holds in its partners.
+    held = np.bincount(a, ps.trust[:, 0], n) + np.bincount(b, ps.trust[:, 1], n)
+    degree = np.bincount(a, minlength=n) + np.bincount(b, minlength=n)
+    mean_held = np.divide(held, degree, out=state.base_trust.copy(), where=degree > 0)
+    base_trust = state.base_trust + cfg.trust.generalised_rate * (mean_held - state.base_trust)
+
+    # Culture convergence with interaction [Ax97].
+    culture = relations.converge_culture(state.culture, a, b, interacted.astype(np.float64),
+                                         cfg.culture)
+
+    # The week's handoffs on record, and the interactions each provider held.
+    ps.flow[:], ps.on_time[:] = flow, success
+    ps.period_flow[:] += total_flow
+    ps.period_on_time[:] += flow[:, 0] * success[:, 0] + flow[:, 1] * success[:, 1]
+    per_edge = (has_flow.sum(axis=1) + helped.sum(axis=1) + (milestones > 0)).astype(np.float64)
+    held_interactions = 0.5 * (np.bincount(a, per_edge, n) + np.bincount(b, per_edge, n))
+    return PartnershipWeek(quality, base_trust, culture, int(conflict.sum()),
+                           float(per_edge.sum()), held_interactions)

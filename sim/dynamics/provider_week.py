@@ -9,6 +9,11 @@ so that the week costs three calls rather than some sixty small array operations
 (issue 16: on an ICS system their per-call overhead was an eighth of the step). The
 random draws (demand, observation noise) stay with the caller, in their order; the
 handoffs themselves are routed between the first call and the second.
+
+When a mechanism a compiled call stands for has been replaced in this process
+(:mod:`sim.replaced`), that call runs its twin ``*_through_modules`` instead:
+the same glue in NumPy, calling each mechanism through its module, so that the
+replacement takes effect. With nothing replaced both give the same numbers.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.config import SimConfig
+from sim.dynamics import admissions, belief, flows, history, paperwork, workforce
 from sim.dynamics.admissions import avoided, support_kernel
 from sim.dynamics.belief import faith_target_kernel, update_experience, update_faith
 from sim.dynamics.flows import capacity, episodes_leaving, intake_capacity, serve
@@ -27,6 +33,21 @@ from sim.dynamics.sums import pairwise_sum
 from sim.dynamics.workforce import by_sector, leave_rate_kernel, overload_memory, update_staff
 from sim.jit import kernel
 from sim.kinds import BLOCKING, PRODUCTIVITY, SOCIAL_CARE, SUPPORTS
+from sim.replaced import Originals
+
+#: The mechanisms each compiled call stands for (wrappers, and the kernels they call).
+SERVICE_STANDS_FOR = Originals({
+    flows: ("capacity", "serve", "intake_capacity"),
+    admissions: ("avoided", "support", "support_kernel")})
+SETTLING_STANDS_FOR = Originals({
+    flows: ("episodes_leaving",), belief: ("update_experience",),
+    workforce: ("overload_memory", "leave_rate", "leave_rate_kernel", "update_staff",
+                "by_sector"),
+    history: ("push_week", "push_week_kernel")})
+PAPERWORK_STANDS_FOR = Originals({
+    paperwork: ("partnership_cost", "partnership_cost_kernel", "admin_share",
+                "admin_share_kernel"),
+    belief: ("faith_target", "faith_target_kernel", "update_faith")})
 
 
 @dataclass(frozen=True)
@@ -73,6 +94,10 @@ def demand_and_service(state, arrivals: np.ndarray, delayed: np.ndarray, routes,
         ps: the partnerships; maintained: whether the regime maintains them.
         intake_kept: share of intake a shock leaves (``flows.intake_kept``).
     """
+    if SERVICE_STANDS_FOR.replaced():
+        return _demand_and_service_through_modules(
+            state, arrivals, delayed, routes, route_share, avoidable, ps, maintained,
+            intake_kept, cfg)
     out = _demand_and_service(
         state.backlog, arrivals, routes.sender, routes.kind, delayed, state.kind, state.staff,
         PRODUCTIVITY, BLOCKING, state.admin_share, state.aid_in, state.aid_out,
@@ -100,6 +125,27 @@ def _demand_and_service(backlog, arrivals, route_sender, route_kind, delayed, ki
     offered = delayed + new
     intake = intake_capacity(intake_share, cap, pressure) * intake_kept
     return cap, workload, served, reneged, backlog, pressure, due, kept, new, offered, intake
+
+
+def _demand_and_service_through_modules(state, arrivals, delayed, routes, route_share,
+                                        avoidable, ps, maintained, intake_kept,
+                                        cfg) -> Service:
+    """:func:`demand_and_service`, calling each mechanism through its module."""
+    n = len(state.backlog)
+    backlog = state.backlog + arrivals
+    cap = flows.capacity(state.staff, PRODUCTIVITY[state.kind], state.admin_share,
+                         state.aid_in, state.aid_out,
+                         BLOCKING[state.kind] * np.bincount(routes.sender, delayed, n))
+    workload = backlog.copy()
+    served, reneged, backlog, pressure = flows.serve(backlog, cap, cfg.handoffs.renege_rate)
+    due = served[routes.sender] * route_share
+    kept = admissions.avoided(due, routes.sender, routes.kind, state.kind,
+                              admissions.support(state.kind, ps.a, ps.b, ps.trust, maintained),
+                              avoidable)
+    new = due - kept
+    intake = flows.intake_capacity(state.intake_share, cap, pressure) * intake_kept
+    return Service(cap, workload, served, reneged, backlog, pressure, due, kept, new,
+                   delayed + new, intake)
 
 
 @dataclass(frozen=True)
@@ -142,6 +188,10 @@ def handoffs_and_workforce(state, service: Service, arrivals: np.ndarray,
         turnover_rate, fill_rate: each provider's base turnover (per year) and fill rate.
         leavers_window, staff_window: rolling (weeks, 2) sector totals, newest first.
     """
+    if SETTLING_STANDS_FOR.replaced():
+        return _handoffs_and_workforce_through_modules(
+            state, service, arrivals, transferred, inbound, route_sender, turnover_rate,
+            fill_rate, leavers_window, staff_window, cfg)
     wf = cfg.workforce
     out = _handoffs_and_workforce(
         service.offered, transferred, inbound, cfg.handoffs.delay_resolution, service.backlog,
@@ -183,6 +233,32 @@ def _handoffs_and_workforce(offered, transferred, inbound, delay_resolution, bac
             leavers_window, staff_window)
 
 
+def _handoffs_and_workforce_through_modules(state, service, arrivals, transferred, inbound,
+                                            route_sender, turnover_rate, fill_rate,
+                                            leavers_window, staff_window, cfg) -> Settled:
+    """:func:`handoffs_and_workforce`, calling each mechanism through its module."""
+    n, offered, wf = len(service.backlog), service.offered, cfg.workforce
+    waiting = offered - transferred
+    resolved = waiting * cfg.handoffs.delay_resolution
+    backlog = service.backlog + inbound + np.bincount(route_sender, service.kept, n)
+    left = flows.episodes_leaving(service.served, service.due, service.reneged, resolved)
+    success = np.divide(transferred, offered, out=np.zeros_like(offered), where=offered > 0)
+    experience = belief.update_experience(state.experience,
+                                          np.bincount(route_sender, offered, n),
+                                          np.bincount(route_sender, transferred, n))
+    # 4. Workforce.
+    overload = workforce.overload_memory(state.overload, service.pressure,
+                                         wf.overload_memory_weeks)
+    leave = workforce.leave_rate(turnover_rate, overload, state.faith, wf)
+    staff, leavers, _ = workforce.update_staff(state.staff, state.funded, leave, fill_rate,
+                                               wf.labour_supply)
+    social = SOCIAL_CARE[state.kind]
+    return Settled(waiting - resolved, backlog, float(arrivals.sum()), float(left), success,
+                   experience, overload, staff,
+                   history.push_week(leavers_window, workforce.by_sector(leavers, social)),
+                   history.push_week(staff_window, workforce.by_sector(staff, social)))
+
+
 def paperwork_and_faith(state, ps, similarity: np.ndarray, span: np.ndarray,
                         maturity_target: float, maintained: bool, reporting_fte: float,
                         cfg: SimConfig) -> np.ndarray:
@@ -204,6 +280,10 @@ def paperwork_and_faith(state, ps, similarity: np.ndarray, span: np.ndarray,
     """
     mon, pw, fc = cfg.monitoring, cfg.paperwork, cfg.faith
     recovery = float(np.exp(-1.0 / fc.crowding_recovery_weeks))
+    if PAPERWORK_STANDS_FOR.replaced():
+        return _paperwork_and_faith_through_modules(state, ps, similarity, span,
+                                                    maturity_target, maintained,
+                                                    reporting_fte, recovery, cfg)
     (state.admin_share, degree, state.faith, state.autonomy_loss,
      state.maturity) = _paperwork_and_faith(
         state.maturity, maturity_target, mon.build_cost, mon.build_rate, ps.formality,
@@ -243,3 +323,26 @@ def _paperwork_and_faith(maturity, maturity_target, build_cost, build_rate, form
     # Monitoring investment builds data maturity slowly.
     maturity = maturity + build_rate * (maturity_target - maturity)
     return admin, degree, faith, autonomy_loss, maturity
+
+
+def _paperwork_and_faith_through_modules(state, ps, similarity, span, maturity_target,
+                                         maintained, reporting_fte, recovery,
+                                         cfg) -> np.ndarray:
+    """:func:`paperwork_and_faith`, calling each mechanism through its module."""
+    mon = cfg.monitoring
+    # 6. Paperwork (sets next week's admin share).
+    building = mon.build_cost * np.maximum(maturity_target - state.maturity, 0.0)
+    cost = paperwork.partnership_cost(ps.formality, similarity, cfg.paperwork)
+    if not maintained:  # nobody spends time on links no longer maintained
+        cost, reporting_fte = np.zeros_like(cost), 0.0
+    state.admin_share, degree = paperwork.admin_share(ps.a, ps.b, cost, state.staff, building,
+                                                      span, cfg.paperwork, reporting_fte)
+    # 8. Faith.
+    target = belief.faith_target(state.enthusiasm, state.realism, state.experience,
+                                 state.overload, state.admin_share, state.autonomy_loss,
+                                 cfg.faith)
+    state.faith = belief.update_faith(state.faith, target, cfg.faith.rate)
+    state.autonomy_loss = state.autonomy_loss * recovery
+    # Monitoring investment builds data maturity slowly.
+    state.maturity = state.maturity + mon.build_rate * (maturity_target - state.maturity)
+    return degree

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from sim.config import SimConfig
+from sim.processes import imap_in_processes
 from sim.runner import run
 from sim.stats import mean_interval
 from sim.validation.patterns import PATTERNS, Pattern, choose, pattern
@@ -34,14 +35,9 @@ def measure_replicate(key: str, configs: Mapping[str, SimConfig], replicate: int
 
 def _map(fn: Callable, jobs: Sequence[tuple], workers: int, progress: bool, desc: str
          ) -> Iterable[Any]:
-    """``fn(*job)`` for every job, in order; in ``workers`` processes if more than one."""
-    if workers > 1:
-        from joblib import Parallel, delayed
-
-        values = Parallel(n_jobs=workers, return_as="generator")(
-            delayed(fn)(*job) for job in jobs)
-    else:
-        values = (fn(*job) for job in jobs)
+    """``fn(*job)`` for every job, in order; in ``workers`` processes if more than one
+    (:func:`sim.processes.imap_in_processes`)."""
+    values = imap_in_processes(fn, jobs, workers)
     if progress:
         from tqdm.auto import tqdm
 

@@ -1,0 +1,71 @@
+"""Which mechanism functions have been replaced in this process, so that compiled code
+steps aside for them.
+
+A modeller changes a mechanism by assigning a new function to its module
+(``relations.update_trust = my_update``; ``notebooks/06_changing_a_mechanism.ipynb``).
+The compiled weeks (:mod:`~sim.dynamics.provider_week`,
+:mod:`~sim.dynamics.partnership_week`) were compiled with the package's own functions
+and cannot see such an assignment. So each of them declares the functions it stands
+for as :class:`Originals`, and asks :meth:`Originals.replaced` every week; when anything
+has been replaced it runs its plain-Python twin instead, which calls every mechanism
+through its module. With nothing replaced the twins give the same numbers as the
+compiled weeks, to the bit (``tests/test_replacing_mechanisms.py``).
+
+A run records what was replaced in its provenance, and a replacement changes the run's
+code fingerprint, so that its results can never pass for the package's
+(:func:`replaced_mechanisms`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from types import ModuleType
+
+#: Every :class:`Originals` declared, for :func:`replaced_mechanisms`.
+_DECLARED: list[Originals] = []
+
+
+class Originals:
+    """Module functions as the package defined them, remembered when declared (at import).
+
+    Args:
+        functions: each module with the names of its functions that a compiled week
+            stands for.
+    """
+
+    def __init__(self, functions: dict[ModuleType, tuple[str, ...]]) -> None:
+        #: (module, name, the function as defined) for each function declared.
+        self.functions = tuple((module, name, getattr(module, name))
+                               for module, names in functions.items() for name in names)
+        _DECLARED.append(self)
+
+    @classmethod
+    def of_modules(cls, *modules: ModuleType) -> Originals:
+        """Every public function defined in ``modules`` (compiled ones included)."""
+        return cls({module: tuple(name for name, value in vars(module).items()
+                                  if not name.startswith("_") and callable(value)
+                                  and getattr(value, "__module__", None) == module.__name__
+                                  and not isinstance(value, type))
+                    for module in modules})
+
+    def replaced(self) -> list[str]:
+        """The functions now different from the package's, as ``module.name``; [] if none.
+
+        About a microsecond for a dozen functions: cheap enough to ask every week.
+        """
+        return [f"{module.__name__}.{name}" for module, name, original in self.functions
+                if getattr(module, name) is not original]
+
+    @classmethod
+    def of_package(cls, package: ModuleType) -> Originals:
+        """Every public function of every module in ``package`` (see :meth:`of_modules`)."""
+        return cls.of_modules(*(importlib.import_module(f"{package.__name__}.{info.name}")
+                                for info in pkgutil.iter_modules(package.__path__)))
+
+
+def replaced_mechanisms() -> list[str]:
+    """Every mechanism function this process has replaced (``module.name``, sorted), of
+    those declared (:mod:`sim.model` declares every public function of the mechanism
+    modules); [] when the model is the package's own."""
+    return sorted({name for originals in _DECLARED for name in originals.replaced()})
