@@ -1,10 +1,12 @@
 """Where a step's time goes: timing wrappers around the functions the model calls.
 
 Every mechanism function the weekly step calls through a module attribute
-(``sim.model.handoffs.route_handoffs``, ``sim.model.flows.serve``, ...), the
-regime functions imported into ``sim.model`` (``form_partnerships``, ...), the
-model's own helper methods (``_route``, ``_partnership_week``), the partnership
-table's methods and ``model.datacollector.collect`` are replaced by wrappers that
+(``sim.model.handoffs.route_handoffs``, ``sim.model.flows.weekly_demand``, ...; not
+those a compiled week stands for, ``sim.replaced.stood_for``: wrapping one would time
+the week's plain-Python twin instead), the regime functions imported into
+``sim.model`` (``form_partnerships``, ...), the model's own helper methods
+(``_route``, ``_partnership_week``), the partnership table's methods and
+``model.datacollector.collect`` are replaced by wrappers that
 time them. Time is counted *exclusively*: a wrapper that calls another wrapped
 function (``_route`` calls ``route_handoffs``) is charged only for its own part.
 What the step spends outside every wrapped function (array glue in
@@ -76,12 +78,15 @@ def instrument(timer: Timer) -> None:
     """Patch the names ``sim.model`` uses so that ``timer`` sees every call."""
     import sim.model as model_module
     from sim import partnerships
+    from sim.replaced import stood_for
 
+    compiled = stood_for()  # wrapping these would send the week down its Python twin
     for alias in ("aid", "belief", "flows", "handoffs", "paperwork", "provider_week",
                   "relations", "outcomes"):
         module = getattr(model_module, alias)
         for name, fn in inspect.getmembers(module, inspect.isfunction):
-            if fn.__module__ == module.__name__ and not name.startswith("_"):
+            if (fn.__module__ == module.__name__ and not name.startswith("_")
+                    and f"{module.__name__}.{name}" not in compiled):
                 setattr(module, name, timer.wrap(f"{alias}.{name}", fn))
     for name in ("form_partnerships", "end_partnerships", "switch_regime"):
         setattr(model_module, name, timer.wrap(f"regimes.{name}", getattr(model_module, name)))

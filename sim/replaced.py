@@ -32,22 +32,27 @@ class Originals:
     Args:
         functions: each module with the names of its functions that a compiled week
             stands for.
+        compiled: whether a compiled week stands for these (False: a catalogue, to
+            record replacements by; see :func:`stood_for`).
     """
 
-    def __init__(self, functions: dict[ModuleType, tuple[str, ...]]) -> None:
+    def __init__(self, functions: dict[ModuleType, tuple[str, ...]],
+                 compiled: bool = True) -> None:
         #: (module, name, the function as defined) for each function declared.
         self.functions = tuple((module, name, getattr(module, name))
                                for module, names in functions.items() for name in names)
+        self.compiled = compiled
         _DECLARED.append(self)
 
     @classmethod
     def of_modules(cls, *modules: ModuleType) -> Originals:
-        """Every public function defined in ``modules`` (compiled ones included)."""
+        """A catalogue of every public function defined in ``modules`` (compiled ones
+        included)."""
         return cls({module: tuple(name for name, value in vars(module).items()
                                   if not name.startswith("_") and callable(value)
                                   and getattr(value, "__module__", None) == module.__name__
                                   and not isinstance(value, type))
-                    for module in modules})
+                    for module in modules}, compiled=False)
 
     def replaced(self) -> list[str]:
         """The functions now different from the package's, as ``module.name``; [] if none.
@@ -69,3 +74,10 @@ def replaced_mechanisms() -> list[str]:
     those declared (:mod:`sim.model` declares every public function of the mechanism
     modules); [] when the model is the package's own."""
     return sorted({name for originals in _DECLARED for name in originals.replaced()})
+
+
+def stood_for() -> set[str]:
+    """Every function a compiled week stands for (``module.name``). A profiler that
+    wraps one of them would time the week's plain-Python twin, not the compiled week."""
+    return {f"{module.__name__}.{name}" for originals in _DECLARED if originals.compiled
+            for module, name, _ in originals.functions}

@@ -270,3 +270,15 @@ def test_main_job_runs_in_a_scratch_folder_and_leaves_nothing_behind():
     assert got["overhead"] == pytest.approx(got["wall_seconds"] / (got["run_cpu_seconds"] / 2))
     assert "hydra.launcher.n_jobs=2" in got["command"]
     assert scratch() == before and sorted(results.rglob("*")) == results_before
+
+
+def test_timing_the_step_leaves_the_compiled_weeks_in_place():
+    """Wrapping a function a compiled week stands for would send the week down its
+    plain-Python twin (sim.replaced), and the shares would time the wrong code."""
+    script = ("from benchmarks.shares import Timer, instrument; instrument(Timer()); "
+              "from sim.replaced import replaced_mechanisms, stood_for; "
+              "print(len(replaced_mechanisms()), sorted(set(replaced_mechanisms()) & stood_for()))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=300, check=True, cwd=ROOT)
+    wrapped, compiled = done.stdout.split(" ", 1)
+    assert int(wrapped) > 10 and compiled.strip() == "[]", done.stdout
