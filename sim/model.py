@@ -16,7 +16,6 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
-import sim.dynamics
 from sim import area_context, outcomes
 from sim.agents import Provider
 from sim.config import SimConfig
@@ -31,6 +30,8 @@ from sim.dynamics import (
     partnership_week,
     provider_week,
     relations,
+    sums,
+    workforce,
 )
 from sim.geography import handoff_routes, partner_candidates
 from sim.inputs import checked, whole_number
@@ -49,7 +50,8 @@ from sim.system import ProviderTable, build_system
 
 #: Every public function of the mechanism modules, as the package defined it: a run
 #: records which a notebook has replaced (``sim.replaced``).
-MECHANISMS = Originals.of_package(sim.dynamics)
+MECHANISMS = Originals.of_modules(admissions, aid, belief, flows, handoffs, history, paperwork,
+                                  partnership_week, provider_week, relations, sums, workforce)
 CULTURE_DIMENSIONS = 4  # clan, adhocracy, market, hierarchy (Competing Values Framework)
 PRIORITY_AREAS = 4  # discharge, urgent care, prevention, mental health
 #: Rounds of balancing expected handoff inflow against intake at set-up: intake and the

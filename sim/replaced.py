@@ -18,8 +18,6 @@ code fingerprint, so that its results can never pass for the package's
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from types import ModuleType
 
 #: Every :class:`Originals` declared, for :func:`replaced_mechanisms`.
@@ -61,12 +59,6 @@ class Originals:
         """
         return [f"{module.__name__}.{name}" for module, name, original in self.functions
                 if getattr(module, name) is not original]
-
-    @classmethod
-    def of_package(cls, package: ModuleType) -> Originals:
-        """Every public function of every module in ``package`` (see :meth:`of_modules`)."""
-        return cls.of_modules(*(importlib.import_module(f"{package.__name__}.{info.name}")
-                                for info in pkgutil.iter_modules(package.__path__)))
 
 
 def replaced_mechanisms() -> list[str]:

@@ -21,10 +21,9 @@ def test_shock_takes_intake_only_in_its_weeks() -> None:
     from sim.config import ShockConfig
 
     shock = ShockConfig(start_week=2, weeks=3, intake_loss=0.8)
-    intake = np.array([10.0, 5.0])
-    for week, factor in ((1, 1.0), (2, 0.2), (4, 0.2), (5, 1.0)):
-        np.testing.assert_allclose(flows.shocked_intake(intake, shock, week), intake * factor)
-    assert flows.shocked_intake(intake, ShockConfig(), 0) is intake  # off by default
+    for week, kept in ((1, 1.0), (2, 0.2), (4, 0.2), (5, 1.0)):
+        assert flows.intake_kept(shock, week) == pytest.approx(kept)
+    assert flows.intake_kept(ShockConfig(), 0) == 1.0  # off by default
 
 
 def test_experience_moves_a_tenth_of_the_way_and_only_with_handoffs_due() -> None:

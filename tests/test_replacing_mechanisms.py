@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -51,6 +52,13 @@ def replacing(replacements: dict[str, object]):
     finally:
         for module, attribute, original in entries.values():
             setattr(module, attribute, original)
+
+
+def test_every_mechanism_module_is_declared():
+    """A new module in sim/dynamics must join the catalogue runs record replacements by."""
+    files = {p.stem for p in Path(flows.__file__).parent.glob("*.py") if p.stem != "__init__"}
+    declared = {m.__name__.rpartition(".")[2] for m, _, _ in MECHANISMS.functions}
+    assert declared == files
 
 
 def weekly(overrides=SCENARIO):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import numpy as np
 
 from sim.config import AidConfig
@@ -40,10 +43,16 @@ def mutual_aid(lender: np.ndarray, borrower: np.ndarray, trust_lender: np.ndarra
         aid_out (FTE lent per provider), aid_in (useful FTE received per provider),
         and the FTE lent along each directed partnership (2E,).
     """
+    return _lend(lender, borrower, trust_lender, formality, kind, staff, pressure,
+                 _skill_table(skill_match), p.rate, p.formality_boost, p.max_lend_share)
+
+
+@functools.cache
+def _skill_table(match: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
+    """``match`` (this module's :func:`skill_match`, or what replaced it) for every
+    (lender kind, borrower kind): computed once per function, not every week."""
     kinds = np.arange(len(SOCIAL_CARE))
-    match = skill_match(kinds[:, None], kinds[None, :])  # lender kind x borrower kind
-    return _lend(lender, borrower, trust_lender, formality, kind, staff, pressure, match,
-                 p.rate, p.formality_boost, p.max_lend_share)
+    return np.asarray(match(kinds[:, None], kinds[None, :]), dtype=np.float64)
 
 
 @kernel
