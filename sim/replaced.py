@@ -6,9 +6,9 @@ A modeller changes a mechanism by assigning a new function to its module
 The compiled weeks (:mod:`~sim.dynamics.provider_week`,
 :mod:`~sim.dynamics.partnership_week`) were compiled with the package's own functions
 and cannot see such an assignment. So each of them declares the functions it stands
-for as :class:`Originals`, and asks :meth:`Originals.replaced` every week; when anything
-has been replaced it runs its plain-Python twin instead, which calls every mechanism
-through its module. With nothing replaced the twins give the same numbers as the
+for as :class:`Originals`, and asks :meth:`Originals.any_replaced` every week; when
+anything has been replaced it runs its plain-Python twin instead, which calls every
+mechanism through its module. With nothing replaced the twins give the same numbers as the
 compiled weeks, to the bit (``tests/test_replacing_mechanisms.py``).
 
 A run records what was replaced in its provenance, and a replacement changes the run's
@@ -52,11 +52,16 @@ class Originals:
                                   and not isinstance(value, type))
                     for module in modules}, compiled=False)
 
-    def replaced(self) -> list[str]:
-        """The functions now different from the package's, as ``module.name``; [] if none.
+    def any_replaced(self) -> bool:
+        """Whether any of the functions differs from the package's: what a compiled week
+        asks every week (about a microsecond for a dozen functions)."""
+        for module, name, original in self.functions:
+            if getattr(module, name) is not original:
+                return True
+        return False
 
-        About a microsecond for a dozen functions: cheap enough to ask every week.
-        """
+    def replaced(self) -> list[str]:
+        """The functions now different from the package's, as ``module.name``; [] if none."""
         return [f"{module.__name__}.{name}" for module, name, original in self.functions
                 if getattr(module, name) is not original]
 

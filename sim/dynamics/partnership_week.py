@@ -80,7 +80,7 @@ def partnership_week(state, ps, edge_flow: np.ndarray, edge_success: np.ndarray,
         align: how well each partnership's agenda fits its partners' priorities (E,).
         maintained: whether the regime maintains partnerships.
     """
-    if STANDS_FOR.replaced():
+    if STANDS_FOR.any_replaced():
         return _week_through_modules(state, ps, edge_flow, edge_success, lent, similarity,
                                      align, maintained, cfg, rng)
     e = len(ps)

@@ -94,7 +94,7 @@ def demand_and_service(state, arrivals: np.ndarray, delayed: np.ndarray, routes,
         ps: the partnerships; maintained: whether the regime maintains them.
         intake_kept: share of intake a shock leaves (``flows.intake_kept``).
     """
-    if SERVICE_STANDS_FOR.replaced():
+    if SERVICE_STANDS_FOR.any_replaced():
         return _demand_and_service_through_modules(
             state, arrivals, delayed, routes, route_share, avoidable, ps, maintained,
             intake_kept, cfg)
@@ -188,7 +188,7 @@ def handoffs_and_workforce(state, service: Service, arrivals: np.ndarray,
         turnover_rate, fill_rate: each provider's base turnover (per year) and fill rate.
         leavers_window, staff_window: rolling (weeks, 2) sector totals, newest first.
     """
-    if SETTLING_STANDS_FOR.replaced():
+    if SETTLING_STANDS_FOR.any_replaced():
         return _handoffs_and_workforce_through_modules(
             state, service, arrivals, transferred, inbound, route_sender, turnover_rate,
             fill_rate, leavers_window, staff_window, cfg)
@@ -280,7 +280,7 @@ def paperwork_and_faith(state, ps, similarity: np.ndarray, span: np.ndarray,
     """
     mon, pw, fc = cfg.monitoring, cfg.paperwork, cfg.faith
     recovery = float(np.exp(-1.0 / fc.crowding_recovery_weeks))
-    if PAPERWORK_STANDS_FOR.replaced():
+    if PAPERWORK_STANDS_FOR.any_replaced():
         return _paperwork_and_faith_through_modules(state, ps, similarity, span,
                                                     maturity_target, maintained,
                                                     reporting_fte, recovery, cfg)
