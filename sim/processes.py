@@ -39,7 +39,7 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.context import BaseContext
 from typing import Any
 
-from sim.replaced import replaced_mechanisms
+from sim.replaced import ReplacedMechanismError, replaced_mechanisms
 
 __all__ = ["ReplacedMechanismError", "fork_context", "imap_in_processes", "map_in_processes",
            "stop_idle_workers"]
@@ -56,10 +56,6 @@ def fork_context() -> BaseContext | None:
     if threading.active_count() > 1:
         return None
     return multiprocessing.get_context("fork")
-
-
-class ReplacedMechanismError(RuntimeError):
-    """Work for fresh processes, which cannot see mechanisms replaced in this one."""
 
 
 def map_in_processes(function: Callable[..., Any], tasks: Iterable[Sequence[Any]],

@@ -19,6 +19,15 @@ code fingerprint, so that its results can never pass for the package's
 from __future__ import annotations
 
 from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+
+class ReplacedMechanismError(RuntimeError):
+    """A replaced mechanism cannot be used as it is: it returned the wrong shapes, or the
+    work would go to fresh processes, which cannot see the replacement."""
+
 
 #: Every :class:`Originals` declared, for :func:`replaced_mechanisms`.
 _DECLARED: list[Originals] = []
@@ -78,3 +87,30 @@ def stood_for() -> set[str]:
     wraps one of them would time the week's plain-Python twin, not the compiled week."""
     return {f"{module.__name__}.{name}" for originals in _DECLARED if originals.compiled
             for module, name, _ in originals.functions}
+
+
+def checked(result: Any, function: str, *shapes: tuple[int, ...]) -> Any:
+    """``result`` of mechanism ``function`` (``module.name``), unchanged, once it has the
+    shapes the week needs: one array, or a tuple of them, one per shape (() a number).
+
+    The plain-Python weeks check what every mechanism returns, since a replacement that
+    returns, say, one trust per partnership instead of two would otherwise broadcast
+    into wrong numbers, or fail far from its cause.
+
+    Raises:
+        ReplacedMechanismError: naming the function, what it returned and what is needed.
+    """
+    parts = (result,) if len(shapes) == 1 else result
+    if not isinstance(parts, tuple | list) or len(parts) != len(shapes):
+        raise ReplacedMechanismError(
+            f"{function} returned a {type(result).__name__}, but the week needs "
+            f"{len(shapes)} arrays of shapes {list(shapes)}: a replacement must return what "
+            "the original returns")
+    for position, (part, shape) in enumerate(zip(parts, shapes, strict=True)):
+        if np.shape(part) != shape:
+            subject = (f"{function}'s result {position + 1} of {len(shapes)} is"
+                       if len(shapes) > 1 else f"{function} returned")
+            raise ReplacedMechanismError(
+                f"{subject} a {type(part).__name__} of shape {np.shape(part)}, but the week "
+                f"needs shape {shape}: a replacement must return what the original returns")
+    return result

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import re
 from pathlib import Path
 
 import numpy as np
@@ -152,3 +153,20 @@ def test_forked_workers_see_the_replacement():
     columns = ["care_coordination", "mean_trust"]
     assert forked[columns].equals(serial[columns])
     assert not np.allclose(serial["care_coordination"], own["care_coordination"])
+
+
+@pytest.mark.parametrize("name, replacement, needed", [
+    ("sim.dynamics.relations.update_trust", lambda *args: UPDATE_TRUST(*args)[:, 0],
+     ", 2)"),
+    ("sim.dynamics.flows.serve", lambda backlog, cap, renege: SERVE(backlog, cap, renege)[:3],
+     "4 arrays of shapes [(40,), (40,), (40,), (40,)]"),
+])
+def test_a_replacement_that_returns_the_wrong_shapes_is_named(name, replacement, needed):
+    """One trust per partnership instead of two would broadcast into wrong numbers; three
+    arrays instead of four would fail far from the cause. Both are stopped, by name."""
+    config = sim.load_config(["system=teaching", "time.burn_in_weeks=4", "time.policy_weeks=4"])
+    with replacing({name: replacement}):
+        with pytest.raises(processes.ReplacedMechanismError,
+                           match=re.escape(name.removeprefix("sim.dynamics.")) + " returned .*"
+                           + re.escape(needed)):
+            sim.run(config)

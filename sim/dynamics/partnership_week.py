@@ -29,7 +29,7 @@ from sim.dynamics.relations import (
     update_trust_kernel,
 )
 from sim.jit import kernel
-from sim.replaced import Originals
+from sim.replaced import Originals, checked
 
 #: A flow, aid or milestone smaller than this counts as none (episodes or FTE; technical).
 TINY = 1e-9
@@ -217,11 +217,13 @@ def _week_through_modules(state, ps, edge_flow, edge_success, lent, similarity, 
     # Improvement and best-practice sharing [M23 ambition, AG08 small wins].
     complexity = 0.5 * (state.admin_share[a] + state.admin_share[b]) / max(
         cfg.paperwork.max_share, 1e-9)
-    ps.progress[:], milestones = relations.improvement(
+    ps.progress[:], milestones = checked(relations.improvement(
         ps.progress, align, ps.goals, 0.5 * (ps.trust[:, 0] + ps.trust[:, 1]), mean_faith,
-        0.5 * (state.maturity[a] + state.maturity[b]), complexity, cfg.improvement)
-    quality = relations.share_practice(state.quality, a, b, milestones,
-                                       cfg.improvement.sharing_rate)
+        0.5 * (state.maturity[a] + state.maturity[b]), complexity, cfg.improvement),
+        "relations.improvement", (e,), (e,))
+    quality = checked(relations.share_practice(state.quality, a, b, milestones,
+                                               cfg.improvement.sharing_rate),
+                      "relations.share_practice", (n,))
 
     # Trust: experience of handoffs and aid, conflicts, decay [S93, VH03].
     interacted = has_flow.any(axis=1) | helped.any(axis=1) | (milestones > 0)
@@ -229,19 +231,22 @@ def _week_through_modules(state, ps, edge_flow, edge_success, lent, similarity, 
     failed = flow * (1.0 - success)
     failure = np.divide(failed[:, 0] + failed[:, 1], total_flow, out=np.zeros(e),
                         where=total_flow > TINY)
-    conflict = relations.conflicts(failure, 1.0 - similarity, interacted, cfg.trust, rng)
+    conflict = checked(relations.conflicts(failure, 1.0 - similarity, interacted, cfg.trust,
+                                           rng), "relations.conflicts", (e,))
     good = np.maximum(np.where(has_flow, success, 0.0), helped.astype(np.float64))
     baseline = np.column_stack([state.base_trust[a], state.base_trust[b]])
-    trust = relations.update_trust(ps.trust, good, conflict, interacted, ps.formality,
-                                   baseline, mean_faith, maintained, cfg.trust)
+    trust = checked(relations.update_trust(ps.trust, good, conflict, interacted, ps.formality,
+                                           baseline, mean_faith, maintained, cfg.trust),
+                    "relations.update_trust", (e, 2))
     win = np.minimum(milestones, 1.0)[:, None] * cfg.trust.win_gain
     ps.trust[:] = trust + win * (1.0 - trust)
 
     # Confidence from what each side's data let it see [A21].
     holder_maturity = np.column_stack([state.maturity[a], state.maturity[b]])
-    ps.confidence[:] = relations.update_confidence(
+    ps.confidence[:] = checked(relations.update_confidence(
         ps.confidence.ravel(), success.ravel(), has_flow.ravel(), holder_maturity.ravel(),
-        cfg.monitoring.noise, cfg.trust.confidence_rate, rng).reshape(e, 2)
+        cfg.monitoring.noise, cfg.trust.confidence_rate, rng), "relations.update_confidence",
+        (2 * e,)).reshape(e, 2)
 
     # Generalised trust drifts towards the trust a provider holds in its partners.
     held = np.bincount(a, ps.trust[:, 0], n) + np.bincount(b, ps.trust[:, 1], n)
@@ -250,8 +255,9 @@ def _week_through_modules(state, ps, edge_flow, edge_success, lent, similarity, 
     base_trust = state.base_trust + cfg.trust.generalised_rate * (mean_held - state.base_trust)
 
     # Culture convergence with interaction [Ax97].
-    culture = relations.converge_culture(state.culture, a, b, interacted.astype(np.float64),
-                                         cfg.culture)
+    culture = checked(relations.converge_culture(state.culture, a, b,
+                                                 interacted.astype(np.float64), cfg.culture),
+                      "relations.converge_culture", state.culture.shape)
 
     # The week's handoffs on record, and the interactions each provider held.
     ps.flow[:], ps.on_time[:] = flow, success

@@ -33,7 +33,7 @@ from sim.dynamics.sums import pairwise_sum
 from sim.dynamics.workforce import by_sector, leave_rate_kernel, overload_memory, update_staff
 from sim.jit import kernel
 from sim.kinds import BLOCKING, PRODUCTIVITY, SOCIAL_CARE, SUPPORTS
-from sim.replaced import Originals
+from sim.replaced import Originals, checked
 
 #: The mechanisms each compiled call stands for (wrappers, and the kernels they call).
 SERVICE_STANDS_FOR = Originals({
@@ -133,17 +133,22 @@ def _demand_and_service_through_modules(state, arrivals, delayed, routes, route_
     """:func:`demand_and_service`, calling each mechanism through its module."""
     n = len(state.backlog)
     backlog = state.backlog + arrivals
-    cap = flows.capacity(state.staff, PRODUCTIVITY[state.kind], state.admin_share,
-                         state.aid_in, state.aid_out,
-                         BLOCKING[state.kind] * np.bincount(routes.sender, delayed, n))
+    g = len(routes.sender)
+    cap = checked(flows.capacity(state.staff, PRODUCTIVITY[state.kind], state.admin_share,
+                                 state.aid_in, state.aid_out,
+                                 BLOCKING[state.kind] * np.bincount(routes.sender, delayed, n)),
+                  "flows.capacity", (n,))
     workload = backlog.copy()
-    served, reneged, backlog, pressure = flows.serve(backlog, cap, cfg.handoffs.renege_rate)
+    served, reneged, backlog, pressure = checked(
+        flows.serve(backlog, cap, cfg.handoffs.renege_rate), "flows.serve", *[(n,)] * 4)
     due = served[routes.sender] * route_share
-    kept = admissions.avoided(due, routes.sender, routes.kind, state.kind,
-                              admissions.support(state.kind, ps.a, ps.b, ps.trust, maintained),
-                              avoidable)
+    support = checked(admissions.support(state.kind, ps.a, ps.b, ps.trust, maintained),
+                      "admissions.support", (n,))
+    kept = checked(admissions.avoided(due, routes.sender, routes.kind, state.kind, support,
+                                      avoidable), "admissions.avoided", (g,))
     new = due - kept
-    intake = flows.intake_capacity(state.intake_share, cap, pressure) * intake_kept
+    intake = checked(flows.intake_capacity(state.intake_share, cap, pressure),
+                     "flows.intake_capacity", (n,)) * intake_kept
     return Service(cap, workload, served, reneged, backlog, pressure, due, kept, new,
                    delayed + new, intake)
 
@@ -241,22 +246,32 @@ def _handoffs_and_workforce_through_modules(state, service, arrivals, transferre
     waiting = offered - transferred
     resolved = waiting * cfg.handoffs.delay_resolution
     backlog = service.backlog + inbound + np.bincount(route_sender, service.kept, n)
-    left = flows.episodes_leaving(service.served, service.due, service.reneged, resolved)
+    left = checked(flows.episodes_leaving(service.served, service.due, service.reneged,
+                                          resolved), "flows.episodes_leaving", ())
     success = np.divide(transferred, offered, out=np.zeros_like(offered), where=offered > 0)
-    experience = belief.update_experience(state.experience,
-                                          np.bincount(route_sender, offered, n),
-                                          np.bincount(route_sender, transferred, n))
+    experience = checked(belief.update_experience(state.experience,
+                                                  np.bincount(route_sender, offered, n),
+                                                  np.bincount(route_sender, transferred, n)),
+                         "belief.update_experience", (n,))
     # 4. Workforce.
-    overload = workforce.overload_memory(state.overload, service.pressure,
-                                         wf.overload_memory_weeks)
-    leave = workforce.leave_rate(turnover_rate, overload, state.faith, wf)
-    staff, leavers, _ = workforce.update_staff(state.staff, state.funded, leave, fill_rate,
-                                               wf.labour_supply)
+    overload = checked(workforce.overload_memory(state.overload, service.pressure,
+                                                 wf.overload_memory_weeks),
+                       "workforce.overload_memory", (n,))
+    leave = checked(workforce.leave_rate(turnover_rate, overload, state.faith, wf),
+                    "workforce.leave_rate", (n,))
+    staff, leavers, _ = checked(workforce.update_staff(state.staff, state.funded, leave,
+                                                       fill_rate, wf.labour_supply),
+                                "workforce.update_staff", (n,), (n,), (n,))
     social = SOCIAL_CARE[state.kind]
+
+    def pushed(window, values):
+        by_sector = checked(workforce.by_sector(values, social), "workforce.by_sector", (2,))
+        return checked(history.push_week(window, by_sector), "history.push_week",
+                       window.shape)
+
     return Settled(waiting - resolved, backlog, float(arrivals.sum()), float(left), success,
-                   experience, overload, staff,
-                   history.push_week(leavers_window, workforce.by_sector(leavers, social)),
-                   history.push_week(staff_window, workforce.by_sector(staff, social)))
+                   experience, overload, staff, pushed(leavers_window, leavers),
+                   pushed(staff_window, staff))
 
 
 def paperwork_and_faith(state, ps, similarity: np.ndarray, span: np.ndarray,
@@ -332,16 +347,21 @@ def _paperwork_and_faith_through_modules(state, ps, similarity, span, maturity_t
     mon = cfg.monitoring
     # 6. Paperwork (sets next week's admin share).
     building = mon.build_cost * np.maximum(maturity_target - state.maturity, 0.0)
-    cost = paperwork.partnership_cost(ps.formality, similarity, cfg.paperwork)
+    cost = checked(paperwork.partnership_cost(ps.formality, similarity, cfg.paperwork),
+                   "paperwork.partnership_cost", (len(ps),))
     if not maintained:  # nobody spends time on links no longer maintained
         cost, reporting_fte = np.zeros_like(cost), 0.0
-    state.admin_share, degree = paperwork.admin_share(ps.a, ps.b, cost, state.staff, building,
-                                                      span, cfg.paperwork, reporting_fte)
+    n = len(state.staff)
+    state.admin_share, degree = checked(
+        paperwork.admin_share(ps.a, ps.b, cost, state.staff, building, span, cfg.paperwork,
+                              reporting_fte), "paperwork.admin_share", (n,), (n,))
     # 8. Faith.
-    target = belief.faith_target(state.enthusiasm, state.realism, state.experience,
-                                 state.overload, state.admin_share, state.autonomy_loss,
-                                 cfg.faith)
-    state.faith = belief.update_faith(state.faith, target, cfg.faith.rate)
+    target = checked(belief.faith_target(state.enthusiasm, state.realism, state.experience,
+                                         state.overload, state.admin_share,
+                                         state.autonomy_loss, cfg.faith),
+                     "belief.faith_target", (n,))
+    state.faith = checked(belief.update_faith(state.faith, target, cfg.faith.rate),
+                          "belief.update_faith", (n,))
     state.autonomy_loss = state.autonomy_loss * recovery
     # Monitoring investment builds data maturity slowly.
     state.maturity = state.maturity + mon.build_rate * (maturity_target - state.maturity)
