@@ -71,6 +71,9 @@ EFFECT_COLUMNS: tuple[str, ...] = (
 CONTEXT_COLUMNS: tuple[str, ...] = ("scenario", "reference", "outcome", "condition", "rho",
                                     "p_value", "n_areas")
 
+#: The tables :func:`build_area_effects` writes into the report folder.
+EFFECTS_FILE, CONTEXT_FILE = "by_area_effects.csv", "by_area_context.csv"
+
 
 @dataclass
 class AreaEffects:
@@ -312,8 +315,8 @@ def build_area_effects(runs: pd.DataFrame, run_dirs: dict[str, Path], refs: dict
                         ignore_index=True)
     out = Path(out_dir)
     # names from a user's provider file could read as formulas in a spreadsheet
-    spreadsheet_safe(effects).to_csv(out / "by_area_effects.csv", index=False)
-    spreadsheet_safe(context).to_csv(out / "by_area_context.csv", index=False)
+    spreadsheet_safe(effects).to_csv(out / EFFECTS_FILE, index=False)
+    spreadsheet_safe(context).to_csv(out / CONTEXT_FILE, index=False)
     result = AreaEffects(effects, context, areas)
     if figures:
         result.figures = _figures(effects, areas, refs, national, out, title)

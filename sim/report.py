@@ -36,7 +36,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -47,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from sim import wording
-from sim.area_effects import AreaEffects, build_area_effects
+from sim.area_effects import CONTEXT_FILE, EFFECTS_FILE, AreaEffects, build_area_effects
 from sim.outcome_spec import COLUMNS, MAIN_OUTCOMES
 from sim.outcome_spec import OUTCOMES as REGISTRY
 from sim.report_md import ReportFacts, markdown, show_value, title
@@ -56,9 +55,8 @@ from sim.results import (
     RUN_SUBDIR,
     SUMMARY,
     WEEKLY,
-    commit_folder,
-    fsync_dir,
     read_config,
+    replacing_folder,
     run_status,
 )
 from sim.stats import mean_interval
@@ -78,6 +76,12 @@ from sim.sweep_store import (
 OUTCOMES: dict[str, tuple[str, int]] = {o.name: (o.description, o.direction)
                                         for o in REGISTRY}
 LEVEL = 0.95
+#: What a report folder holds: these tables and pages, and ``figures/`` of PNG images.
+RUNS_TABLE, RUNS_CSV, SCENARIOS_CSV, DIFFERENCES_CSV, WEEKLY_MEANS_CSV = (
+    "runs.parquet", "runs.csv", "scenarios.csv", "differences.csv", "weekly_means.csv")
+REPORT_MD, REPORT_HTML, FIGURES = "report.md", "report.html", "figures"
+REPORT_FILES = {RUNS_TABLE, RUNS_CSV, SCENARIOS_CSV, DIFFERENCES_CSV, WEEKLY_MEANS_CSV,
+                REPORT_MD, REPORT_HTML, FIGURES, EFFECTS_FILE, CONTEXT_FILE}
 
 
 @dataclass
@@ -416,6 +420,8 @@ def build_report(sweep_dir: str | os.PathLike, reference: dict | None = None,
         FileNotFoundError: the folder holds no run and no failure record.
         ReportError: the reference (given, or recorded by the sweep) names no scenario of
             the sweep; the message lists them.
+        FileExistsError: ``<sweep>/report/`` holds files a report does not write (see
+            :data:`REPORT_FILES`): it is never replaced, so nothing of the user's is lost.
     """
     from sim.plots import band
     from sim.report_html import write_html
@@ -445,10 +451,8 @@ def build_report(sweep_dir: str | os.PathLike, reference: dict | None = None,
                    reference, scen, diffs, failed, missing, planned)
 
     final = sweep_dir / REPORT_DIR
-    tmp = sweep_dir / f"{REPORT_DIR}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
-        (tmp / "figures").mkdir(parents=True)
+    # never replace a report folder holding files this report did not write
+    with replacing_folder(final, REPORT_FILES) as tmp:
         tidy = runs.drop(columns=["_overrides"])
         lead = ["job", "scenario", *factors, "seed", "replicate", "status", "wall_seconds"]
         tidy = tidy[[c for c in lead if c in tidy] + [c for c in tidy if c not in lead]]
@@ -456,16 +460,16 @@ def build_report(sweep_dir: str | os.PathLike, reference: dict | None = None,
                                 kind="stable").reset_index(drop=True)
         for col in factors:
             tidy[col] = tidy[col].map(_show_value)
-        tidy.to_parquet(tmp / "runs.parquet", index=False)
-        spreadsheet_safe(tidy).to_csv(tmp / "runs.csv", index=False)
-        spreadsheet_safe(scen).to_csv(tmp / "scenarios.csv", index=False)
-        spreadsheet_safe(diffs).to_csv(tmp / "differences.csv", index=False)
+        tidy.to_parquet(tmp / RUNS_TABLE, index=False)
+        spreadsheet_safe(tidy).to_csv(tmp / RUNS_CSV, index=False)
+        spreadsheet_safe(scen).to_csv(tmp / SCENARIOS_CSV, index=False)
+        spreadsheet_safe(diffs).to_csv(tmp / DIFFERENCES_CSV, index=False)
         means = pd.concat([band(weekly, ["scenario", "week"], c).assign(outcome=c)
                            for c in main], ignore_index=True) if len(weekly) else None
         if means is not None:
             means[["scenario", "outcome", "week", "count", "mean", "low", "high"]].rename(
                 columns={"count": "n", "low": "ci_low", "high": "ci_high"}).to_csv(
-                tmp / "weekly_means.csv", index=False)
+                tmp / WEEKLY_MEANS_CSV, index=False)
         figs: dict[str, str] = {}
         if figures and len(weekly):
             figs = _draw_figures(weekly, order, main, refs, tmp, title(facts))
@@ -476,13 +480,8 @@ def build_report(sweep_dir: str | os.PathLike, reference: dict | None = None,
             facts.area_section = areas.section
         facts.figures = figs
         text = markdown(facts)
-        _write_text(tmp / "report.md", text)
-        write_html(text, tmp, tmp / "report.html", title=title(facts))
-        fsync_dir(tmp)
-        commit_folder(tmp, final, overwrite=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        _write_text(tmp / REPORT_MD, text)
+        write_html(text, tmp, tmp / REPORT_HTML, title=title(facts))
     return Report(final, runs, scen, diffs, failed, missing, planned, areas)
 
 

@@ -119,6 +119,20 @@ def test_a_valid_reference_rebuilds_the_report(copy, capsys):
     assert (copy / "report" / "report.html").is_file()
 
 
+def test_a_report_folder_holding_a_users_file_is_never_replaced(copy, capsys):
+    """A rebuilt report replaces the old one whole; a note a user left in report/ would
+    go with it, so the rebuild is refused by name and everything stays as it was."""
+    from sim.report import REPORT_FILES
+
+    assert {p.name for p in (copy / "report").iterdir()} <= REPORT_FILES  # all declared
+    (copy / "report" / "my notes.txt").write_text("keep me", encoding="utf-8")
+    before = snapshot(copy)
+    status, out, err = report_here(capsys, str(copy), "--no-figures")
+    assert status == 1 and "my notes.txt" in err and "move them away first" in err, err
+    assert snapshot(copy) == before
+    assert not list(copy.glob("report.*"))  # no temporary folder left behind
+
+
 def test_a_sweep_whose_reference_names_no_scenario_fails_before_running(tmp_path):
     proc = run(COLLABSIM, *TINY, "hydra.callbacks.sweep.reference={regime:mandatd}",
                cwd=tmp_path)
