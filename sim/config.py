@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 SHARE = (0.0, 1.0)
+#: The systems on which a parameter of England's areas acts (``param(systems=...)``).
+ENGLAND_ONLY = ("england",)
 LEVER, UNCERTAIN, STRUCTURAL, TECHNICAL = "lever", "uncertainty", "structural", "technical"
 
 
@@ -109,23 +111,25 @@ class ContextConfig:
                                           evidence="[M23]; Assumption",
                                           plausible=(0.06, 0.2))
     # Area context: inert unless the areas are England's ICBs (system=england), so that
-    # one-area and synthetic systems are unchanged (sim/area_context.py, ODD "Area context").
+    # one-area and synthetic systems are unchanged (sim/area_context.py, ODD "Area context");
+    # designs on other systems leave these out (systems=ENGLAND_ONLY).
     regional_labour_market: float = param(
         1.0, "share 0-1", "how far each ICB's turnover and vacancy follow its NHS England "
         "region's published rates relative to England's (0 = every area at the national "
         "rates; system=england only)", *SHARE, role=UNCERTAIN,
-        evidence="[RLM]; Assumption", plausible=(0.0, 1.0))
+        evidence="[RLM]; Assumption", plausible=(0.0, 1.0), systems=ENGLAND_ONLY)
     collaboration_history: float = param(
         0.2, "share 0-1", "how far leaders' enthusiasm (all run) and generalised trust "
         "(at the start) in an ICB with the fullest history of integration programmes (a "
         "pioneer and an early ICS) sit above those in one with none; centred, England's "
         "population-weighted means unchanged (system=england only)",
         *SHARE, role=UNCERTAIN, evidence="[AG08], [M23], [HIST]; Assumption",
-        plausible=(0.0, 0.4))
+        plausible=(0.0, 0.4), systems=ENGLAND_ONLY)
     area_leadership_spread: float = param(
         0.05, "sd", "between ICBs, of each ICB's offset of leaders' enthusiasm and realism "
         "from the national means; centred, population-weighted mean 0 (system=england only)",
-        0.0, 0.5, role=UNCERTAIN, evidence="[M23], [A22]; Assumption", plausible=(0.0, 0.1))
+        0.0, 0.5, role=UNCERTAIN, evidence="[M23], [A22]; Assumption", plausible=(0.0, 0.1),
+        systems=ENGLAND_ONLY)
 
 
 # --------------------------------------------------------------------------- regime

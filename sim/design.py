@@ -116,12 +116,20 @@ class DesignSpec:
         return data
 
 
-def design_spec(raw: Mapping[str, Any] | None) -> DesignSpec | None:
+def design_spec(raw: Mapping[str, Any] | None, system: str | None = None
+                ) -> DesignSpec | None:
     """Validate a design's settings (a mapping, as the experiment gives them), or None.
+
+    Args:
+        raw: the settings.
+        system: the ``system.name`` the design runs on. Given, the design samples only
+            uncertainties that act on it (``Parameter.acts_on``): England's area context
+            does nothing on another system, so sampling it could only show no effect.
 
     Raises:
         ConfigError: an unknown key, or a value of the wrong type or out of range,
-            naming ``hydra.callbacks.sweep.design.<key>``, the value and what is allowed.
+            naming ``hydra.callbacks.sweep.design.<key>``, the value and what is allowed;
+            a listed parameter that does not act on ``system``.
     """
     if raw is None:
         return None
@@ -144,7 +152,7 @@ def design_spec(raw: Mapping[str, Any] | None) -> DesignSpec | None:
         raise ConfigError(f"{DESIGN_KEY}.stage={stage!r} is not allowed for the {analysis} "
                           f"analysis; choose one of {', '.join(stages)}")
     data["stage"] = stage
-    data["parameters"] = _parameter_keys(data.get("parameters"))
+    data["parameters"] = _parameter_keys(data.get("parameters"), system)
     outcomes = data.get("outcomes") or ()
     if isinstance(outcomes, str):
         outcomes = (outcomes,)
@@ -195,10 +203,13 @@ def _number(key: str, value: Any, kind: type, low: float) -> Any:
     return kind(value)
 
 
-def _parameter_keys(given: Any) -> tuple[str, ...]:
-    """The listed keys, checked against the declared uncertainties (empty = all)."""
+def _parameter_keys(given: Any, system: str | None = None) -> tuple[str, ...]:
+    """The listed keys, checked against the declared uncertainties (empty = all; with a
+    ``system``, all that act on it, and a listed one that does not is an error)."""
     if given in (None, "", ALL_UNCERTAINTIES) or given == []:
-        return ()
+        if system is None:
+            return ()
+        return tuple(p.key for p in parameters("uncertainty") if p.acts_on(system))
     if isinstance(given, str):
         given = [given]
     declared = {p.key: p for p in parameters()}
@@ -214,6 +225,10 @@ def _parameter_keys(given: Any) -> tuple[str, ...]:
                               f"--keys` shows each one's role) or write {ALL_UNCERTAINTIES}")
         if key in keys:
             raise ConfigError(f"{DESIGN_KEY}.parameters lists {key!r} twice")
+        if system is not None and not p.acts_on(system):
+            raise ConfigError(f"{DESIGN_KEY}.parameters lists {key!r}, which acts only on "
+                              f"system={' or '.join(p.systems)}, not on system={system}: "
+                              "it could only show no effect; remove it")
         keys.append(key)
     if len(keys) < 2:
         raise ConfigError(f"{DESIGN_KEY}.parameters lists {len(keys)} parameter; a design "

@@ -53,7 +53,8 @@ _KEY = re.compile(r"\[([A-Za-z][A-Za-z0-9]*)\]")
 def param(default: Any, unit: str, meaning: str, low: float | None = None,
           high: float | None = None, *, role: str, evidence: str,
           choices: tuple[str, ...] | None = None,
-          plausible: tuple[float, float] | None = None) -> Any:
+          plausible: tuple[float, float] | None = None,
+          systems: tuple[str, ...] | None = None) -> Any:
     """A dataclass field that declares everything known about one parameter.
 
     Args:
@@ -68,9 +69,13 @@ def param(default: Any, unit: str, meaning: str, low: float | None = None,
         choices: the allowed values of a text field.
         plausible: the range sensitivity analysis samples (uncertainties) or a slider
             offers (levers); inside ``[low, high]`` and containing the default.
+        systems: the ``system.name`` values on which the parameter acts at all (None:
+            every system); elsewhere designs leave it out, since it could only show
+            no effect.
     """
     meta = {"unit": unit, "meaning": meaning, "role": role, "evidence": evidence,
-            "low": low, "high": high, "choices": choices, "plausible": plausible}
+            "low": low, "high": high, "choices": choices, "plausible": plausible,
+            "systems": systems}
     return field(default=default, metadata=meta)
 
 
@@ -91,6 +96,7 @@ class Parameter:
         plausible: (low, high) that sensitivity analysis samples (every uncertainty) or
             that a slider offers (numeric levers); ``None`` otherwise.
         nullable: whether ``None`` (``null``) is a valid value.
+        systems: the systems (``system.name``) on which it acts; ``None``: every one.
     """
 
     key: str
@@ -105,6 +111,11 @@ class Parameter:
     choices: tuple[str, ...] | None
     plausible: tuple[float, float] | None
     nullable: bool = False
+    systems: tuple[str, ...] | None = None
+
+    def acts_on(self, system: str) -> bool:
+        """Whether the parameter can change anything on ``system`` (a ``system.name``)."""
+        return self.systems is None or system in self.systems
 
     @property
     def status(self) -> str:
@@ -161,7 +172,8 @@ def collect(cls: type) -> tuple[Parameter, ...]:
             evidence=m.get("evidence", ""), low=m.get("low"), high=m.get("high"),
             choices=tuple(m["choices"]) if m.get("choices") else None,
             plausible=tuple(plausible) if plausible is not None else None,
-            nullable=nullable))
+            nullable=nullable,
+            systems=tuple(m["systems"]) if m.get("systems") else None))
     return tuple(out)
 
 

@@ -225,7 +225,8 @@ def plan_sweep(config: Any) -> Plan:
 
 def design_of(config: Any) -> DesignSpec | None:
     """The design a multirun config sets (``hydra.callbacks.sweep.design``), validated."""
-    return design_spec(hydra_glue.plain(hydra_glue.select(config, f"{DESIGN_KEY}")))
+    return design_spec(hydra_glue.plain(hydra_glue.select(config, f"{DESIGN_KEY}")),
+                       system=str(hydra_glue.select(config, "system.name", "ics")))
 
 
 def _plan_design(config: Any, spec: DesignSpec, basic: list[list[str]]) -> Plan:

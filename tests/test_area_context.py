@@ -212,11 +212,14 @@ def run(system: dict, context: dict | None = None, seed: int = 5) -> sim.RunResu
 @pytest.mark.parametrize("system", [{"name": "teaching"}, {"name": "ics"},
                                     {"name": "england_synthetic", "scale": 0.02}])
 def test_systems_that_are_not_englands_icbs_ignore_the_context(system) -> None:
+    """What the declarations say (``systems=ENGLAND_ONLY``, which keeps these out of
+    designs on other systems) holds: each is inert there, even at its allowed maximum."""
     default, off = run(system), run(system, OFF)
     pd.testing.assert_frame_equal(default.weekly, off.weekly, check_exact=True)
     pd.testing.assert_frame_equal(default.by_area, off.by_area, check_exact=True)
-    strong = run(system, {"regional_labour_market": 1.0, "collaboration_history": 1.0,
-                          "area_leadership_spread": 0.5})
+    declared = [p for p in sim.parameters() if p.systems and not p.acts_on(system["name"])]
+    assert {p.key for p in declared} == {f"context.{name}" for name in OFF}
+    strong = run(system, {p.key.removeprefix("context."): p.high for p in declared})
     pd.testing.assert_frame_equal(default.weekly, strong.weekly, check_exact=True)
 
 

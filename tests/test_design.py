@@ -67,6 +67,33 @@ def test_default_parameters_are_every_declared_uncertainty():
     assert spec.keys == tuple(p.key for p in sim.parameters("uncertainty"))
 
 
+def test_a_design_samples_only_the_uncertainties_that_act_on_its_system():
+    """England's area context does nothing on another system: a screening that sampled
+    it there could only report it as having no effect, which a reader would take for a
+    finding about places."""
+    from omegaconf import OmegaConf
+
+    from sim.sweep import design_of
+
+    england_only = {p.key for p in sim.parameters("uncertainty") if p.systems}
+    assert england_only == {"context.regional_labour_market", "context.collaboration_history",
+                            "context.area_leadership_spread"}
+    everything = tuple(p.key for p in sim.parameters("uncertainty"))
+    for system in ("teaching", "ics", "england_synthetic", "csv"):
+        keys = design.design_spec({"analysis": "sensitivity"}, system=system).keys
+        assert keys == tuple(k for k in everything if k not in england_only), system
+    assert design.design_spec({"analysis": "discovery"}, system="england").keys == everything
+    composed = OmegaConf.create({"system": {"name": "teaching"}, "hydra": {"callbacks": {
+        "sweep": {"design": {"analysis": "sensitivity"}}}}})
+    assert not england_only & set(design_of(composed).keys)
+    listed = {"analysis": "sensitivity",
+              "parameters": ["context.initial_trust", "context.collaboration_history"]}
+    with pytest.raises(ConfigError, match=r"'context.collaboration_history', which acts only "
+                                          r"on system=england, not on system=ics"):
+        design.design_spec(listed, system="ics")
+    assert design.design_spec(listed, system="england").keys == tuple(listed["parameters"])
+
+
 # --------------------------------------------------------------------------- sampling
 @pytest.mark.parametrize("raw", [
     {"analysis": "sensitivity", "trajectories": 3},
