@@ -386,7 +386,6 @@ class VectorisedLoop:
         trust_dir = np.concatenate([ps.trust[:, 0], ps.trust[:, 1]])
         formality_dir = np.concatenate([ps.formality, ps.formality])
         m.edge_similarity = handoffs.similarity(st.culture, ps.a, ps.b)
-        m.edge_distance = handoffs.distance_km(st.xy, ps.a, ps.b)
         due = self.served[m.routes.sender] * m.route_share
         new = due - admissions.avoided(
             due, m.routes.sender, m.routes.kind, st.kind,

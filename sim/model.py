@@ -30,6 +30,7 @@ from sim.dynamics import (
     partnership_week,
     provider_week,
     relations,
+    routing_week,
     sums,
     workforce,
 )
@@ -51,7 +52,8 @@ from sim.system import ProviderTable, build_system
 #: Every public function of the mechanism modules, as the package defined it: a run
 #: records which a notebook has replaced (``sim.replaced``).
 MECHANISMS = Originals.of_modules(admissions, aid, belief, flows, handoffs, history, paperwork,
-                                  partnership_week, provider_week, relations, sums, workforce)
+                                  partnership_week, provider_week, relations, routing_week,
+                                  sums, workforce)
 CULTURE_DIMENSIONS = 4  # clan, adhocracy, market, hierarchy (Competing Values Framework)
 PRIORITY_AREAS = 4  # discharge, urgent care, prevention, mental health
 #: Rounds of balancing expected handoff inflow against intake at set-up: intake and the
@@ -306,9 +308,8 @@ class CollaborationModel(mesa.Model):
         senders, receivers = ps.directed()
         trust_dir = ps.trust.T.flatten()  # directed rows (a copy): a→b, then b→a
         formality_dir = np.concatenate([ps.formality, ps.formality])
-        # Culture similarity and distance of each partnership, shared by the mechanisms.
+        # Culture similarity of each partnership, shared by the mechanisms.
         self.edge_similarity = handoffs.similarity(st.culture, ps.a, ps.b)
-        self.edge_distance = ps.distance
 
         # 3. Mutual aid, planned on last week's pressure.
         if regime.maintain:
@@ -374,29 +375,12 @@ class CollaborationModel(mesa.Model):
 
     def _route(self, offered, intake, senders, receivers, trust_dir, formality_dir, rng):
         """Route handoffs, with each sender seeing receivers' intake as its data allow."""
-        st, mon = self.state, self.config.monitoring
-        self.intake_history = history.push_week(self.intake_history, intake)
-
-        def observed(sender: np.ndarray, receiver: np.ndarray,
-                     told: np.ndarray | float = 0.0) -> np.ndarray:
-            return handoffs.observed_intake(self.intake_history, st.maturity, sender,
-                                            receiver, told, mon.max_lag_weeks, mon.noise, rng)
-
-        r = self.routes
-        obs_adhoc = observed(self.pair_sender, r.pair_receiver)
-        edge_group = self.partnerships.route.T.ravel()  # directed rows: a→b, then b→a
-        if not self.regime.maintain:
-            edge_group = np.full_like(edge_group, -1)  # unmaintained links carry no handoffs
-        confidence_dir = self.partnerships.confidence.T.flatten()  # a→b, then b→a
-        reliance = (1.0 - formality_dir) * trust_dir + formality_dir * confidence_dir
-        return handoffs.route_handoffs(
-            offered, r.sender, r.pair_group, r.pair_receiver, edge_group, receivers, reliance,
-            formality_dir, obs_adhoc,
-            observed(senders, receivers, handoffs.TOLD_PER_TRUST * trust_dir), intake,
-            handoffs.similarity(st.culture, self.pair_sender, r.pair_receiver),
-            self.pair_distance, np.concatenate((self.edge_similarity, self.edge_similarity)),
-            np.concatenate((self.edge_distance, self.edge_distance)), st.faith, st.quality,
-            st.maturity, relations.INITIAL_QUALITY_MEAN, mon.initial_maturity, self.config.handoffs)
+        res, self.intake_history = routing_week.route(
+            self.state, self.partnerships, self.routes, self.pair_sender, self.pair_distance,
+            self.intake_history, offered, intake, senders, receivers, trust_dir,
+            formality_dir, self.edge_similarity, self.regime.maintain,
+            relations.INITIAL_QUALITY_MEAN, self.config, rng)
+        return res
 
     def _partnership_week(self, res: handoffs.HandoffResult,
                           lent: np.ndarray) -> tuple[float, np.ndarray]:

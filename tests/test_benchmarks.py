@@ -281,4 +281,4 @@ def test_timing_the_step_leaves_the_compiled_weeks_in_place():
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           timeout=300, check=True, cwd=ROOT)
     wrapped, compiled = done.stdout.split(" ", 1)
-    assert int(wrapped) > 10 and compiled.strip() == "[]", done.stdout
+    assert int(wrapped) >= 5 and compiled.strip() == "[]", done.stdout
