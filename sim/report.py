@@ -452,7 +452,7 @@ def build_report(sweep_dir: str | os.PathLike, reference: dict | None = None,
 
     final = sweep_dir / REPORT_DIR
     # never replace a report folder holding files this report did not write
-    with replacing_folder(final, REPORT_FILES) as tmp:
+    with replacing_folder(final, REPORT_FILES, FIGURES) as tmp:
         tidy = runs.drop(columns=["_overrides"])
         lead = ["job", "scenario", *factors, "seed", "replicate", "status", "wall_seconds"]
         tidy = tidy[[c for c in lead if c in tidy] + [c for c in tidy if c not in lead]]

@@ -20,6 +20,7 @@ import numpy as np
 
 from sim.config import HandoffConfig
 from sim.dynamics.belief import NEUTRAL_FAITH
+from sim.dynamics.sums import pairwise_sum
 from sim.jit import kernel
 
 #: Culture similarity at which culture neither helps nor hinders a handoff: the midpoint
@@ -187,14 +188,24 @@ def route_handoffs(
         maturity, quality_centre, maturity_centre, p.adhoc_base, p.partner_base,
         p.reliance_weight, p.formality_weight, p.culture_weight, p.faith_weight,
         p.quality_weight, p.data_weight, p.distance_scale_km)
-    p_adhoc = 1.0 / (1.0 + np.exp(x_adhoc))  # x_* are minus the log-odds of success
-    p_edge = 1.0 / (1.0 + np.exp(x_edge))
-    transferred, inbound, flow_adhoc, done_adhoc, flow_edge, success = _hand_over(
+    return HandoffResult(*hand_over_kernel(
         offered, pair_group, pair_receiver, edge_group, eg, edge_receiver,
-        observed_intake_adhoc, observed_intake_edge, intake, p_adhoc, p_edge,
-        p.partner_preference)
-    return HandoffResult(transferred, inbound, flow_edge, success,
-                         float(flow_adhoc.sum()), float(done_adhoc.sum()))
+        observed_intake_adhoc, observed_intake_edge, intake, np.exp(x_adhoc), np.exp(x_edge),
+        p.partner_preference))  # x_* are minus the log-odds of success
+
+
+@kernel
+def hand_over_kernel(offered, pair_group, rcv, edge_group, eg, edge_receiver, observed_adhoc,
+                     observed_edge, intake, exp_x_adhoc, exp_x_edge, partner_preference):
+    """The hand-over of :func:`route_handoffs` from ``exp`` of minus the log-odds (left to
+    NumPy, ``sim.jit``): chance of success 1 / (1 + exp(x)). Returns what
+    :class:`HandoffResult` holds, in its order (the ad hoc totals summed as NumPy sums)."""
+    p_adhoc, p_edge = 1.0 / (1.0 + exp_x_adhoc), 1.0 / (1.0 + exp_x_edge)
+    transferred, inbound, flow_adhoc, done_adhoc, flow_edge, success = _hand_over(
+        offered, pair_group, rcv, edge_group, eg, edge_receiver, observed_adhoc,
+        observed_edge, intake, p_adhoc, p_edge, partner_preference)
+    return (transferred, inbound, flow_edge, success, pairwise_sum(flow_adhoc),
+            pairwise_sum(done_adhoc))
 
 
 @kernel

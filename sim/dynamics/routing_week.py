@@ -24,19 +24,19 @@ from sim.dynamics import handoffs, history
 from sim.dynamics.handoffs import (
     TOLD_PER_TRUST,
     HandoffResult,
-    _hand_over,
     _observation,
     _success_log_odds,
+    hand_over_kernel,
     similarity_kernel,
 )
 from sim.dynamics.history import push_week_kernel
-from sim.dynamics.sums import pairwise_sum
 from sim.jit import kernel
 from sim.replaced import Originals, ReplacedMechanismError, checked
 
 #: The mechanisms the compiled calls stand for (wrappers, and the kernels they call).
 STANDS_FOR = Originals({
-    handoffs: ("observed_intake", "similarity", "similarity_kernel", "route_handoffs"),
+    handoffs: ("observed_intake", "similarity", "similarity_kernel", "route_handoffs",
+               "hand_over_kernel"),
     history: ("push_week", "push_week_kernel")})
 
 
@@ -142,15 +142,11 @@ def _observe_and_score(history, intake, maturity, pair_sender, pair_receiver, pa
 def _hand_over_week(offered, pair_group, pair_receiver, edge_group, eg, receivers,
                     seen_adhoc, noise_adhoc, seen_edge, noise_edge, intake, exp_x_adhoc,
                     exp_x_edge, partner_preference):
-    """``handoffs.route_handoffs`` from the observations and ``exp`` of the log-odds:
-    observed intake = seen x noise factor, chance of success = 1 / (1 + exp(x))."""
-    observed_adhoc, observed_edge = seen_adhoc * noise_adhoc, seen_edge * noise_edge
-    p_adhoc, p_edge = 1.0 / (1.0 + exp_x_adhoc), 1.0 / (1.0 + exp_x_edge)
-    transferred, inbound, flow_adhoc, done_adhoc, flow_edge, success = _hand_over(
-        offered, pair_group, pair_receiver, edge_group, eg, receivers, observed_adhoc,
-        observed_edge, intake, p_adhoc, p_edge, partner_preference)
-    return (transferred, inbound, flow_edge, success, pairwise_sum(flow_adhoc),
-            pairwise_sum(done_adhoc))
+    """``handoffs.hand_over_kernel`` with each observed intake = seen x noise factor, as
+    ``handoffs.observed_intake`` gives it."""
+    return hand_over_kernel(offered, pair_group, pair_receiver, edge_group, eg, receivers,
+                            seen_adhoc * noise_adhoc, seen_edge * noise_edge, intake,
+                            exp_x_adhoc, exp_x_edge, partner_preference)
 
 
 def _route_through_modules(state, ps, routes, pair_sender, pair_distance, intake_history,
